@@ -1,0 +1,38 @@
+"""Backfill: ingest chosen channels' history by publish date, resumably.
+
+Re-running a backfill resumes it: every stage skips videos whose artifacts already exist.
+`tubescribe ingest` runs this DAG in-process.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from airflow.sdk import Param, dag
+
+from tubescribe import tasks
+
+
+@dag(
+    schedule=None,
+    start_date=datetime(2024, 1, 1),
+    catchup=False,
+    max_active_runs=1,
+    tags=["tubescribe"],
+    params={
+        "urls": Param([], type="array", items={"type": "string"}, minItems=1, description="Channel, playlist or feed URLs"),
+        "since": Param(None, type=["null", "string"], format="date", description="First publish date (inclusive)"),
+        "until": Param(None, type=["null", "string"], format="date", description="Last publish date (inclusive)"),
+        "limit": Param(None, type=["null", "integer"], minimum=1, description="At most this many videos, newest first"),
+        **tasks.SETTING_PARAMS,
+    },
+)
+def tubescribe_backfill():
+    batches = tasks.discover_urls()
+    audio = tasks.download.expand(batch=batches)
+    transcripts = tasks.transcribe.expand(batch=audio)
+    summaries = tasks.summarize.expand(batch=transcripts)
+    tasks.report(tasks.load.expand(batch=summaries))
+
+
+tubescribe_backfill()

@@ -1,0 +1,32 @@
+"""Nightly: ingest what is new on every channel listed in $TUBESCRIBE_HOME/channels.toml.
+
+Stages skip work whose artifacts exist, so a night with nothing new downloads and transcribes nothing.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from airflow.sdk import dag
+
+from tubescribe import tasks
+
+
+@dag(
+    schedule="0 2 * * *",
+    start_date=datetime(2024, 1, 1),
+    catchup=False,
+    max_active_runs=1,
+    dagrun_timeout=timedelta(hours=20),
+    tags=["tubescribe"],
+    params=dict(tasks.SETTING_PARAMS),
+)
+def tubescribe_nightly():
+    batches = tasks.discover_registered()
+    audio = tasks.download.expand(batch=batches)
+    transcripts = tasks.transcribe.expand(batch=audio)
+    summaries = tasks.summarize.expand(batch=transcripts)
+    tasks.report(tasks.load.expand(batch=summaries))
+
+
+tubescribe_nightly()

@@ -1,0 +1,78 @@
+"""Embedded Airflow: point Airflow at $TUBESCRIBE_HOME, initialise it on first use, run a DAG in-process.
+
+`tubescribe ingest` runs the real backfill DAG with `dag.test()` (what `airflow dags test` does), so
+the CLI and the scheduler share one pipeline definition. Airflow reads its configuration when it is
+first imported, so `configure()` must run before anything imports airflow.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+from tubescribe.settings import Settings
+
+log = logging.getLogger(__name__)
+
+CATALOG_POOL = "tubescribe_catalog"
+
+
+class AirflowSetupError(RuntimeError):
+    """Airflow could not be configured or initialised."""
+
+
+def dags_folder() -> Path:
+    """The repository's `dags/` folder (override with TUBESCRIBE_DAGS_FOLDER)."""
+    override = os.environ.get("TUBESCRIBE_DAGS_FOLDER")
+    return Path(override) if override else Path(__file__).resolve().parents[2] / "dags"
+
+
+def configure(settings: Settings) -> dict[str, str]:
+    """Set the environment so an embedded Airflow keeps everything under the home; return what was set."""
+    if "airflow" in sys.modules and os.environ.get("AIRFLOW_HOME") != str(settings.airflow_home):
+        raise AirflowSetupError("Airflow was imported before tubescribe configured it; import tubescribe first")
+    settings.airflow_home.mkdir(parents=True, exist_ok=True)
+    env = {
+        "AIRFLOW_HOME": str(settings.airflow_home),
+        "AIRFLOW__CORE__DAGS_FOLDER": str(dags_folder()),
+        "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
+        "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": f"sqlite:///{settings.airflow_home / 'airflow.db'}",
+        # Airflow's own chatter goes to its log files; tubescribe prints progress itself.
+        "AIRFLOW__LOGGING__LOGGING_LEVEL": os.environ.get("AIRFLOW__LOGGING__LOGGING_LEVEL", "WARNING"),
+        "TUBESCRIBE_HOME": str(settings.home),
+    }
+    os.environ.update(env)
+    return env
+
+
+def initialise(settings: Settings) -> None:
+    """Create or upgrade Airflow's metadata database and the catalog pool (idempotent, quick when done)."""
+    import airflow
+    from airflow.models.pool import Pool
+    from airflow.utils.db import upgradedb
+
+    marker = settings.airflow_home / f".initialised-{airflow.__version__}"
+    if not marker.exists():
+        log.info("initialising Airflow %s metadata in %s", airflow.__version__, settings.airflow_home)
+        upgradedb()
+        Pool.create_or_update_pool(CATALOG_POOL, slots=1, description="single writer of the tubescribe catalog",
+                                   include_deferred=False)
+        marker.touch()
+
+
+def run_dag(dag_id: str, conf: dict[str, Any]) -> str:
+    """Run one DAG run in this process and return its final state ("success" or "failed")."""
+    from airflow.dag_processing.dagbag import DagBag
+
+    bag = DagBag(dag_folder=str(dags_folder()))
+    if bag.import_errors:
+        raise AirflowSetupError("DAG import errors: " + "; ".join(f"{k}: {v}" for k, v in bag.import_errors.items()))
+    dag = bag.get_dag(dag_id)
+    if dag is None:
+        raise AirflowSetupError(f"no DAG {dag_id!r} in {dags_folder()}")
+    run = dag.test(run_conf=conf)
+    return str(run.state)
+

@@ -1,0 +1,119 @@
+"""The DuckDB catalog: opening it, applying the schema, and running the named SQL files in `sql/`.
+
+Only one process writes at a time: writers take an exclusive file lock beside the database, which
+is what makes the catalog safe under the scheduler's parallel workers and a CLI run at once.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import functools
+import os
+import re
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from tubescribe.settings import Settings
+
+if TYPE_CHECKING:
+    import duckdb
+
+_PARAM = re.compile(r"\$([a-z_][a-z0-9_]*)")
+
+
+class CatalogError(RuntimeError):
+    """The catalog could not be opened or written."""
+
+
+def sql_dir() -> Path:
+    """The repository's `sql/` folder (override with TUBESCRIBE_SQL_DIR)."""
+    override = os.environ.get("TUBESCRIBE_SQL_DIR")
+    return Path(override) if override else Path(__file__).resolve().parents[2] / "sql"
+
+
+@functools.cache
+def _read(name: str) -> tuple[str, ...]:
+    path = sql_dir() / f"{name}.sql"
+    text = path.read_text(encoding="utf-8")
+    # Our SQL files never hold ';' inside literals, so a statement ends at a ';' closing a line.
+    lines = [line for line in text.splitlines() if not line.lstrip().startswith("--")]
+    return tuple(s.strip() for s in re.split(r";\s*$", "\n".join(lines), flags=re.M) if s.strip())
+
+
+def run_sql(con: duckdb.DuckDBPyConnection, name: str, params: dict[str, Any] | None = None) -> list[tuple[Any, ...]]:
+    """Run every statement of `sql/<name>.sql` with bound named parameters; return the last result's rows."""
+    rows: list[tuple[Any, ...]] = []
+    for statement in _read(name):
+        wanted = set(_PARAM.findall(statement))
+        bound = {key: value for key, value in (params or {}).items() if key in wanted}
+        missing = wanted - bound.keys()
+        if missing:
+            raise CatalogError(f"sql/{name}.sql needs parameters: {', '.join(sorted(missing))}")
+        result = con.execute(statement, bound) if bound else con.execute(statement)
+        rows = result.fetchall() if result.description else []
+    return rows
+
+
+def schema_files() -> list[str]:
+    """Names of the schema files, in the order they are applied."""
+    return sorted(f"schema/{p.stem}" for p in (sql_dir() / "schema").glob("*.sql"))
+
+
+def apply_schema(con: duckdb.DuckDBPyConnection) -> None:
+    """Create or update every table and view (idempotent)."""
+    for name in schema_files():
+        run_sql(con, name)
+
+
+def connect_read_only(settings: Settings) -> duckdb.DuckDBPyConnection:
+    """A read-only connection; the catalog must exist (run an ingest first)."""
+    import duckdb
+
+    if not settings.catalog_path.exists():
+        raise CatalogError(f"no catalog at {settings.catalog_path}; run `tubescribe ingest URL` or `tubescribe demo` first")
+    try:
+        return duckdb.connect(str(settings.catalog_path), read_only=True)
+    except duckdb.Error as exc:
+        raise CatalogError(f"could not open {settings.catalog_path} read-only: {exc}") from None
+
+
+@contextmanager
+def writer(settings: Settings, lock_timeout_s: float = 600.0) -> Iterator[duckdb.DuckDBPyConnection]:
+    """The single catalog writer: an exclusive lock, a connection with the schema applied, then close."""
+    import duckdb
+
+    settings.home.mkdir(parents=True, exist_ok=True)
+    with open(settings.home / "catalog.lock", "w") as lock:
+        deadline = time.monotonic() + lock_timeout_s
+        while True:
+            try:
+                fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() > deadline:
+                    raise CatalogError(f"another tubescribe process held the catalog lock for {lock_timeout_s:.0f} s") from None
+                time.sleep(0.2)
+        try:
+            con = duckdb.connect(str(settings.catalog_path))
+        except duckdb.Error as exc:
+            raise CatalogError(f"could not open {settings.catalog_path} for writing: {exc}") from None
+        try:
+            apply_schema(con)
+            yield con
+        finally:
+            con.close()
+
+
+@contextmanager
+def transaction(con: duckdb.DuckDBPyConnection) -> Iterator[duckdb.DuckDBPyConnection]:
+    """All or nothing: commit if the block succeeds, roll back otherwise."""
+    con.execute("BEGIN TRANSACTION")
+    try:
+        yield con
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
+    con.execute("COMMIT")

@@ -1,0 +1,179 @@
+"""What each DAG task does, one function per task: the DAG files only wire these together.
+
+Tasks pass lists of video ids (never transcripts or audio). Every per-video step skips work whose
+artifact already exists, records a failure artifact instead of stopping the batch, and leaves the
+catalog to the single `load` task.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import time
+from collections.abc import Callable
+from datetime import UTC, date, datetime
+from typing import Any
+
+from tubescribe import progress
+from tubescribe.channels import load_channels
+from tubescribe.discover import list_channel, select
+from tubescribe.records import Failure
+from tubescribe.settings import Settings
+from tubescribe.store import Store
+
+log = logging.getLogger(__name__)
+
+# DAG params that are settings overrides (None means "use the environment's").
+SETTING_PARAMS = ("summarizer", "whisper_model")
+
+
+class IngestFailed(RuntimeError):
+    """Some selected videos did not land; they are listed in the catalog with their error."""
+
+
+def settings_from_params(params: dict[str, Any] | None) -> Settings:
+    """Settings for a DAG run: the environment's, with the run's overrides."""
+    params = params or {}
+    return Settings.load(**{name: params.get(name) for name in SETTING_PARAMS})
+
+
+def _date(value: Any) -> date | None:
+    if value in (None, ""):
+        return None
+    if isinstance(value, date):
+        return value
+    return date.fromisoformat(str(value))
+
+
+def discover(settings: Settings, urls: list[str], since: Any = None, until: Any = None,
+             limit: int | None = None, max_batches: int = 1024) -> list[list[str]]:
+    """List the channels, save each selected video's record, and split their ids into batches."""
+    store = Store(settings)
+    chosen: list[str] = []
+    for url in urls:
+        videos = select(list_channel(url), _date(since), _date(until), limit)
+        for video in videos:
+            store.save_video(video)
+            # A new run is a new attempt: yesterday's failure must not stop today's retry.
+            store.clear_failure(video.video_id)
+            progress.emit(video.video_id, "discover", "done", video.title)
+            if video.video_id not in chosen:
+                chosen.append(video.video_id)
+    # Never more mapped task instances than Airflow allows: grow the batches instead.
+    size = max(settings.batch_size, math.ceil(len(chosen) / max_batches)) if chosen else 1
+    return [chosen[i : i + size] for i in range(0, len(chosen), size)]
+
+
+def discover_registered(settings: Settings, max_batches: int = 1024) -> list[list[str]]:
+    """Batches for the nightly run: every channel in the home's channels file."""
+    channels = load_channels(settings)
+    batches: list[list[str]] = []
+    for channel in channels:
+        batches += discover(settings, [channel.url], since=channel.since, limit=channel.max_videos,
+                            max_batches=max_batches)
+    return batches
+
+
+def _each(settings: Settings, video_ids: list[str], stage: str, work: Callable[[Store, str], str | None]) -> list[str]:
+    """Run one stage over a batch: skip videos that already failed, record new failures, carry on."""
+    store = Store(settings)
+    for video_id in video_ids:
+        if store.failure(video_id) is not None:
+            continue
+        started = time.perf_counter()
+        try:
+            detail = work(store, video_id)
+        except Exception as exc:  # recorded per video (not swallowed) so one bad video cannot stop the batch
+            log.exception("%s failed for %s", stage, video_id)
+            store.save_failure(Failure(video_id=video_id, stage=stage, error_class=type(exc).__name__,
+                                       message=str(exc)[:2000], at=datetime.now(UTC)))
+            progress.emit(video_id, stage, "failed", f"{type(exc).__name__}: {exc}")
+            continue
+        if detail is None:
+            progress.emit(video_id, stage, "skipped", "already done")
+        else:
+            progress.emit(video_id, stage, "done", f"{detail} in {time.perf_counter() - started:.1f} s")
+    return video_ids
+
+
+def _video(store: Store, video_id: str):  # noqa: ANN202 - small local helper
+    video = store.video(video_id)
+    if video is None:
+        raise LookupError(f"{video_id} was never discovered; run discover first")
+    return video
+
+
+def download(settings: Settings, video_ids: list[str]) -> list[str]:
+    """Download each video's audio unless it is already there."""
+    from tubescribe.download import download_audio
+
+    def work(store: Store, video_id: str) -> str | None:
+        if store.media(video_id):
+            return None
+        path = download_audio(_video(store, video_id), store)
+        return f"{path.stat().st_size / 1e6:.1f} MB"
+
+    return _each(settings, video_ids, "download", work)
+
+
+def transcribe(settings: Settings, video_ids: list[str]) -> list[str]:
+    """Transcribe each downloaded video unless a transcript with the same settings exists."""
+    from tubescribe.transcribe import settings_key, transcribe_file
+
+    key = settings_key(settings)
+
+    def work(store: Store, video_id: str) -> str | None:
+        if store.transcript(video_id, key):
+            return None
+        audio = store.media(video_id)
+        if audio is None:
+            raise LookupError(f"{video_id} has no downloaded audio")
+        transcript = transcribe_file(video_id, audio, settings)
+        store.save_transcript(transcript)
+        return f"{transcript.audio_duration_s:.0f} s of audio, {len(transcript.segments)} segments"
+
+    return _each(settings, video_ids, "transcribe", work)
+
+
+def summarize(settings: Settings, video_ids: list[str]) -> list[str]:
+    """Summarize each transcript unless this backend, model and prompt version already did."""
+    from tubescribe.summarize import get_summarizer, summary_key
+    from tubescribe.transcribe import settings_key
+
+    summarizer = get_summarizer(settings)
+    key, tkey = summary_key(summarizer), settings_key(settings)
+
+    def work(store: Store, video_id: str) -> str | None:
+        if store.summary(video_id, key):
+            return None
+        transcript = store.transcript(video_id, tkey)
+        if transcript is None:
+            raise LookupError(f"{video_id} has no transcript")
+        record = summarizer.summarize(_video(store, video_id), transcript)
+        store.save_summary(record, key)
+        return f"{summarizer.backend}/{summarizer.model}"
+
+    return _each(settings, video_ids, "summarize", work)
+
+
+def load(settings: Settings, video_ids: list[str]) -> dict[str, list[str]]:
+    """Write the batch into the catalog (the only task that writes it)."""
+    from tubescribe.load import load_videos
+    from tubescribe.summarize import get_summarizer, summary_key
+    from tubescribe.transcribe import settings_key
+
+    result = load_videos(settings, video_ids, settings_key(settings), summary_key(get_summarizer(settings)))
+    for video_id in result.loaded:
+        progress.emit(video_id, "load", "done", "in the catalog")
+    return {"loaded": list(result.loaded), "failed": list(result.failed), "pending": list(result.pending)}
+
+
+def report(results: list[dict[str, list[str]]]) -> dict[str, int]:
+    """Sum up the run; fail it (so the CLI exits non-zero) when any selected video did not land."""
+    totals = {key: sum(len(r.get(key, [])) for r in results) for key in ("loaded", "failed", "pending")}
+    log.info("run summary: %s", totals)
+    if totals["failed"] or totals["pending"]:
+        failed = [v for r in results for v in r.get("failed", []) + r.get("pending", [])]
+        raise IngestFailed(f"{totals['loaded']} landed, {len(failed)} did not: {', '.join(failed[:20])}"
+                           " (see the videos table's status and error_message)")
+    return totals

@@ -1,0 +1,122 @@
+"""`tubescribe ingest` and `tubescribe demo`: run the real backfill DAG in this process, with progress."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from typing import Any
+
+from rich.console import Console
+from rich.table import Table
+
+from tubescribe import progress
+from tubescribe.settings import Settings
+
+STAGES = ("discover", "download", "transcribe", "summarize", "load")
+
+
+def ingest(settings: Settings, urls: list[str], *, since: str | None = None, until: str | None = None,
+           limit: int | None = None, console: Console) -> bool:
+    """Ingest URLs through the backfill DAG; print progress and what landed; True if every video landed."""
+    from tubescribe import airflow_env
+    from tubescribe.discover import DiscoverError, check_channel_url
+
+    try:
+        urls = [check_channel_url(url) for url in urls]
+    except DiscoverError as exc:
+        console.print(f"[red]error:[/red] {exc}")
+        return False
+    airflow_env.configure(settings)
+    with console.status("preparing Airflow (first run only takes a few seconds)"):
+        airflow_env.initialise(settings)
+    conf: dict[str, Any] = {"urls": urls, "since": since, "until": until, "limit": limit,
+                            "summarizer": settings.summarizer, "whisper_model": settings.whisper_model}
+    selected: list[str] = []
+    failed: dict[str, str] = {}
+    # Bound to the terminal now: while the DAG runs, stdout is redirected to Airflow's log file.
+    term = Console(file=console.file, force_terminal=console.is_terminal, width=console.width)
+
+    def show(event: progress.Event) -> None:
+        if event.stage == "discover":
+            selected.append(event.video_id)
+        if event.status == "failed":
+            failed[event.video_id] = f"{event.stage}: {event.detail}"
+            term.print(f"[red]✗[/red] {event.stage:<10} {event.video_id}  {event.detail}")
+        else:
+            mark = "[green]✓[/green]" if event.status == "done" else "[dim]·[/dim]"
+            term.print(f"{mark} {event.stage:<10} {event.video_id}  [dim]{event.detail}[/dim]")
+
+    console.print(f"ingesting {', '.join(urls)} into {settings.catalog_path}")
+    stop = progress.listen(show)
+    try:
+        with _quiet_airflow(settings):
+            state = airflow_env.run_dag("tubescribe_backfill", conf)
+    finally:
+        stop()
+    if not selected and not failed:
+        console.print("[yellow]no videos matched[/yellow] (check the URL, --since/--until and --limit)")
+    else:
+        print_landed(console, settings, selected)
+    ok = state == "success" and not failed
+    if not ok:
+        logs = settings.airflow_home / "ingest.log"
+        console.print(f"[red]{len(failed) or 'some'} video(s) did not land[/red]; Airflow's log: {logs}")
+    return ok
+
+
+@contextlib.contextmanager
+def _quiet_airflow(settings: Settings):  # noqa: ANN202
+    """Send Airflow's own log lines to a file so the terminal shows tubescribe's progress only."""
+    path = settings.airflow_home / "ingest.log"
+    handler = logging.FileHandler(path, mode="w", encoding="utf-8")
+    root = logging.getLogger()
+    previous = list(root.handlers)
+    for h in previous:
+        root.removeHandler(h)
+    root.addHandler(handler)
+    try:
+        with open(path, "a", encoding="utf-8") as sink, contextlib.redirect_stdout(sink), contextlib.redirect_stderr(sink):
+            yield
+    finally:
+        root.removeHandler(handler)
+        handler.close()
+        for h in previous:
+            root.addHandler(h)
+
+
+def print_landed(console: Console, settings: Settings, video_ids: list[str]) -> None:
+    """A table of the given videos as the catalog has them now."""
+    from tubescribe.query import QueryError, run_named
+
+    try:
+        _, rows = run_named(settings, "queries/landed", {"video_ids": video_ids})
+    except QueryError as exc:
+        console.print(f"[red]{exc}[/red]")
+        return
+    table = Table("video", "title", "status", "topics / error", title="what landed")
+    for video_id, title, status, detail in rows:
+        colour = "green" if status == "loaded" else "red"
+        table.add_row(video_id, title, f"[{colour}]{status}[/{colour}]", detail or "")
+    console.print(table)
+
+
+def demo(settings: Settings, console: Console) -> bool:
+    """Serve the sample channel on loopback, ingest it, and print the catalog."""
+    from tubescribe.query import render, run_named
+    from tubescribe.sample import serve_sample_channel
+
+    with serve_sample_channel() as feed:
+        console.print(f"serving the sample channel at {feed}")
+        ok = ingest(settings, [feed], console=console)
+    _, rows = run_named(settings, "queries/demo_videos")
+    for _video_id, title, introduction, topics, general in rows:
+        console.rule(f"[bold]{title}")
+        console.print(introduction)
+        console.print(f"[cyan]topics:[/cyan] {', '.join(topics or [])}")
+        console.print(f"[cyan]general topics:[/cyan] {', '.join(general or [])}")
+    console.rule("[bold]one query a user would run")
+    console.print("tubescribe query --file sql/queries/general_topic_mix.sql\n")
+    render(console, *run_named(settings, "queries/general_topic_mix"), "table")
+    if rows:
+        console.print(f"\nThe catalog is {settings.catalog_path}; try `tubescribe show {rows[0][0]}`.")
+    return ok

@@ -1,0 +1,119 @@
+"""Every setting tubescribe reads, read in one place, when asked for (never at import).
+
+Settings come from the environment (see `.env.example`); the CLI and DAG params override them by
+passing keyword arguments to `Settings.load`. Secrets (the OpenAI key) are not settings: the
+summarizer reads them itself at call time, so they never travel in XCom, logs or the catalog.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field, fields, replace
+from pathlib import Path
+from typing import Any
+
+BUNDLED_MODEL = "bundled-tiny.en"
+SUMMARIZERS = ("local", "openai")
+
+
+class SettingsError(ValueError):
+    """A setting has a value tubescribe cannot use."""
+
+
+def _env(name: str, default: str) -> str:
+    value = os.environ.get(name, "").strip()
+    return value or default
+
+
+def _flag(name: str, default: bool) -> bool:
+    value = os.environ.get(name, "").strip().lower()
+    if not value:
+        return default
+    if value in ("1", "true", "yes", "on"):
+        return True
+    if value in ("0", "false", "no", "off"):
+        return False
+    raise SettingsError(f"{name}={value!r}: use true or false")
+
+
+def _int(name: str, default: int) -> int:
+    value = os.environ.get(name, "").strip()
+    try:
+        return int(value) if value else default
+    except ValueError:
+        raise SettingsError(f"{name}={value!r}: expected a whole number") from None
+
+
+@dataclass(frozen=True)
+class Settings:
+    home: Path
+    whisper_model: str = BUNDLED_MODEL
+    whisper_device: str = "cpu"
+    whisper_compute_type: str = "int8"
+    whisper_beam_size: int = 5
+    whisper_vad: bool = True
+    whisper_language: str | None = None
+    whisper_cpu_threads: int = 0
+    summarizer: str = "local"
+    openai_model: str = "gpt-4o-mini"
+    openai_base_url: str | None = None
+    openai_few_shot: bool = True
+    openai_timeout_s: float = 120.0
+    batch_size: int = 8
+    extra: dict[str, Any] = field(default_factory=dict, compare=False)
+
+    @classmethod
+    def load(cls, **overrides: Any) -> Settings:
+        """Settings from the environment, with non-None keyword overrides on top."""
+        settings = cls(
+            home=Path(_env("TUBESCRIBE_HOME", str(Path.home() / ".tubescribe"))).expanduser().resolve(),
+            whisper_model=_env("TUBESCRIBE_WHISPER_MODEL", BUNDLED_MODEL),
+            whisper_device=_env("TUBESCRIBE_WHISPER_DEVICE", "cpu"),
+            whisper_compute_type=_env("TUBESCRIBE_WHISPER_COMPUTE_TYPE", "int8"),
+            whisper_beam_size=_int("TUBESCRIBE_WHISPER_BEAM_SIZE", 5),
+            whisper_vad=_flag("TUBESCRIBE_WHISPER_VAD", True),
+            whisper_language=_env("TUBESCRIBE_WHISPER_LANGUAGE", "") or None,
+            whisper_cpu_threads=_int("TUBESCRIBE_WHISPER_CPU_THREADS", 0),
+            summarizer=_env("TUBESCRIBE_SUMMARIZER", "local"),
+            openai_model=_env("TUBESCRIBE_OPENAI_MODEL", "gpt-4o-mini"),
+            openai_base_url=_env("OPENAI_BASE_URL", "") or None,
+            openai_few_shot=_flag("TUBESCRIBE_OPENAI_FEW_SHOT", True),
+            openai_timeout_s=float(_int("TUBESCRIBE_OPENAI_TIMEOUT_S", 120)),
+            batch_size=_int("TUBESCRIBE_BATCH_SIZE", 8),
+        )
+        known = {f.name for f in fields(cls)}
+        unknown = set(overrides) - known
+        if unknown:
+            raise SettingsError(f"unknown settings: {', '.join(sorted(unknown))}")
+        settings = replace(settings, **{k: v for k, v in overrides.items() if v is not None})
+        settings.validate()
+        return settings
+
+    def validate(self) -> None:
+        if self.summarizer not in SUMMARIZERS:
+            raise SettingsError(f"summarizer {self.summarizer!r}: choose one of {', '.join(SUMMARIZERS)}")
+        if self.whisper_beam_size < 1:
+            raise SettingsError("whisper beam size must be at least 1")
+        if self.batch_size < 1:
+            raise SettingsError("batch size must be at least 1")
+
+    # Where things live under the home. Paths are built from validated video ids only.
+    @property
+    def catalog_path(self) -> Path:
+        return self.home / "catalog.duckdb"
+
+    @property
+    def media_dir(self) -> Path:
+        return self.home / "media"
+
+    @property
+    def work_dir(self) -> Path:
+        return self.home / "work"
+
+    @property
+    def airflow_home(self) -> Path:
+        return self.home / "airflow"
+
+    @property
+    def channels_file(self) -> Path:
+        return self.home / "channels.toml"

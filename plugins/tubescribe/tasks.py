@@ -1,0 +1,72 @@
+"""The Airflow tasks both DAGs wire together; each body is one call into `tubescribe.pipeline`.
+
+Only `airflow.sdk` is imported here, so parsing a DAG file stays cheap and does no I/O. Download and
+summarize talk to the network and retry with exponential backoff; `load` runs in the one-slot
+`tubescribe_catalog` pool, so a single task writes the catalog at a time.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from airflow.sdk import Param, conf, task
+
+from tubescribe import pipeline
+
+NETWORK_RETRIES: dict[str, Any] = {
+    "retries": 3,
+    "retry_delay": timedelta(seconds=20),
+    "retry_exponential_backoff": 2.0,
+    "max_retry_delay": timedelta(minutes=10),
+}
+CATALOG_POOL = "tubescribe_catalog"
+
+# Run-time overrides of settings, shared by both DAGs (None: use the environment's setting).
+SETTING_PARAMS = {
+    "summarizer": Param(None, type=["null", "string"], enum=[None, "local", "openai"], description="Summarizer backend"),
+    "whisper_model": Param(None, type=["null", "string"], description="faster-whisper model name or local path"),
+}
+
+
+def _max_batches() -> int:
+    return conf.getint("core", "max_map_length", fallback=1024)
+
+
+@task(**NETWORK_RETRIES)
+def discover_urls(params: dict[str, Any] | None = None) -> list[list[str]]:
+    """Backfill: list the run's URLs, select by date window and limit, batch the ids."""
+    assert params is not None  # injected by Airflow
+    return pipeline.discover(pipeline.settings_from_params(params), params["urls"], params.get("since"),
+                             params.get("until"), params.get("limit"), _max_batches())
+
+
+@task(**NETWORK_RETRIES)
+def discover_registered(params: dict[str, Any] | None = None) -> list[list[str]]:
+    """Nightly: list every channel in channels.toml and batch the ids."""
+    return pipeline.discover_registered(pipeline.settings_from_params(params), _max_batches())
+
+
+@task(**NETWORK_RETRIES)
+def download(batch: list[str], params: dict[str, Any] | None = None) -> list[str]:
+    return pipeline.download(pipeline.settings_from_params(params), batch)
+
+
+@task(retries=1)
+def transcribe(batch: list[str], params: dict[str, Any] | None = None) -> list[str]:
+    return pipeline.transcribe(pipeline.settings_from_params(params), batch)
+
+
+@task(**NETWORK_RETRIES)
+def summarize(batch: list[str], params: dict[str, Any] | None = None) -> list[str]:
+    return pipeline.summarize(pipeline.settings_from_params(params), batch)
+
+
+@task(pool=CATALOG_POOL, retries=2)
+def load(batch: list[str], params: dict[str, Any] | None = None) -> dict[str, list[str]]:
+    return pipeline.load(pipeline.settings_from_params(params), batch)
+
+
+@task
+def report(results: list[dict[str, list[str]]]) -> dict[str, int]:
+    return pipeline.report(list(results))

@@ -1,0 +1,1 @@
+DELETE FROM segments WHERE video_id = $video_id;

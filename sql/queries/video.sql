@@ -1,0 +1,2 @@
+-- One video's overview (tubescribe show).
+SELECT * FROM video_overview WHERE video_id = $video_id;

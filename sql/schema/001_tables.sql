@@ -1,0 +1,109 @@
+-- The catalog's tables. Every statement is idempotent: the schema is applied on every open.
+-- Relationships are by video_id / summary_id; DuckDB foreign keys are left out because they
+-- forbid the upserts every stage relies on. docs/catalog.md documents each column.
+
+CREATE TABLE IF NOT EXISTS channels (
+    channel_id      VARCHAR PRIMARY KEY,
+    title           VARCHAR NOT NULL,
+    url             VARCHAR NOT NULL,
+    extractor       VARCHAR NOT NULL,
+    first_seen_at   TIMESTAMPTZ NOT NULL,
+    last_listed_at  TIMESTAMPTZ NOT NULL
+);
+
+CREATE TABLE IF NOT EXISTS videos (
+    video_id        VARCHAR PRIMARY KEY,
+    channel_id      VARCHAR NOT NULL,
+    title           VARCHAR NOT NULL,
+    url             VARCHAR NOT NULL,
+    published_at    TIMESTAMPTZ,
+    duration_s      DOUBLE,
+    extractor       VARCHAR NOT NULL,
+    status          VARCHAR NOT NULL,      -- 'loaded' or 'failed'
+    failed_stage    VARCHAR,               -- set when status = 'failed'
+    error_class     VARCHAR,
+    error_message   VARCHAR,
+    first_seen_at   TIMESTAMPTZ NOT NULL,
+    updated_at      TIMESTAMPTZ NOT NULL
+);
+
+CREATE TABLE IF NOT EXISTS transcripts (
+    video_id              VARCHAR PRIMARY KEY,
+    text                  VARCHAR NOT NULL,
+    language              VARCHAR NOT NULL,
+    language_probability  DOUBLE,
+    audio_duration_s      DOUBLE NOT NULL,
+    model                 VARCHAR NOT NULL,
+    settings_key          VARCHAR NOT NULL,
+    segment_count         INTEGER NOT NULL,
+    transcribed_at        TIMESTAMPTZ NOT NULL,
+    elapsed_s             DOUBLE NOT NULL
+);
+
+CREATE TABLE IF NOT EXISTS segments (
+    video_id  VARCHAR NOT NULL,
+    idx       INTEGER NOT NULL,
+    start_s   DOUBLE NOT NULL,
+    end_s     DOUBLE NOT NULL,
+    text      VARCHAR NOT NULL,
+    PRIMARY KEY (video_id, idx)
+);
+
+CREATE TABLE IF NOT EXISTS summaries (
+    summary_id      VARCHAR PRIMARY KEY,   -- video_id + '-' + hash(backend, model, prompt_version)
+    video_id        VARCHAR NOT NULL,
+    backend         VARCHAR NOT NULL,
+    model           VARCHAR NOT NULL,
+    prompt_version  VARCHAR NOT NULL,
+    summary_json    JSON NOT NULL,
+    introduction    VARCHAR NOT NULL,
+    tokens_in       INTEGER,
+    tokens_out      INTEGER,
+    latency_s       DOUBLE,
+    created_at      TIMESTAMPTZ NOT NULL
+);
+
+CREATE TABLE IF NOT EXISTS summary_sections (
+    summary_id  VARCHAR NOT NULL,
+    video_id    VARCHAR NOT NULL,
+    idx         INTEGER NOT NULL,          -- 1..5, in the video's order
+    title       VARCHAR NOT NULL,
+    start_s     DOUBLE,
+    end_s       DOUBLE,
+    PRIMARY KEY (summary_id, idx)
+);
+
+CREATE TABLE IF NOT EXISTS section_bullets (
+    summary_id   VARCHAR NOT NULL,
+    video_id     VARCHAR NOT NULL,
+    section_idx  INTEGER NOT NULL,
+    idx          INTEGER NOT NULL,         -- 1..4
+    text         VARCHAR NOT NULL,
+    PRIMARY KEY (summary_id, section_idx, idx)
+);
+
+CREATE TABLE IF NOT EXISTS section_topics (
+    summary_id   VARCHAR NOT NULL,
+    video_id     VARCHAR NOT NULL,
+    section_idx  INTEGER NOT NULL,
+    idx          INTEGER NOT NULL,         -- 1..3
+    topic        VARCHAR NOT NULL,
+    PRIMARY KEY (summary_id, section_idx, idx)
+);
+
+CREATE TABLE IF NOT EXISTS topic_tags (
+    summary_id  VARCHAR NOT NULL,
+    video_id    VARCHAR NOT NULL,
+    idx         INTEGER NOT NULL,          -- 1..5
+    tag         VARCHAR NOT NULL,
+    PRIMARY KEY (summary_id, idx)
+);
+
+CREATE TABLE IF NOT EXISTS general_topics (
+    summary_id  VARCHAR NOT NULL,
+    video_id    VARCHAR NOT NULL,
+    idx         INTEGER NOT NULL,          -- 1..3
+    name        VARCHAR NOT NULL,
+    complexity  DECIMAL(3, 2) NOT NULL,
+    PRIMARY KEY (summary_id, idx)
+);

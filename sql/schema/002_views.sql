@@ -1,0 +1,37 @@
+-- Views over the newest summary of each video: what analysts query by default.
+-- Older summaries (another model or prompt version) stay in the tables.
+
+CREATE OR REPLACE VIEW latest_summaries AS
+SELECT * EXCLUDE (rn)
+FROM (
+    SELECT s.*, row_number() OVER (PARTITION BY video_id ORDER BY created_at DESC, summary_id) AS rn
+    FROM summaries s
+)
+WHERE rn = 1;
+
+CREATE OR REPLACE VIEW video_tags AS
+SELECT t.video_id, t.idx, t.tag
+FROM topic_tags t JOIN latest_summaries s USING (summary_id);
+
+CREATE OR REPLACE VIEW video_general_topics AS
+SELECT g.video_id, g.idx, g.name, g.complexity
+FROM general_topics g JOIN latest_summaries s USING (summary_id);
+
+CREATE OR REPLACE VIEW video_sections AS
+SELECT x.video_id, x.idx, x.title, x.start_s, x.end_s,
+       (SELECT list(b.text ORDER BY b.idx) FROM section_bullets b
+         WHERE b.summary_id = x.summary_id AND b.section_idx = x.idx) AS bullets,
+       (SELECT list(t.topic ORDER BY t.idx) FROM section_topics t
+         WHERE t.summary_id = x.summary_id AND t.section_idx = x.idx) AS topics
+FROM summary_sections x JOIN latest_summaries s USING (summary_id);
+
+CREATE OR REPLACE VIEW video_overview AS
+SELECT v.video_id, c.title AS channel, v.title, v.url, v.published_at, v.duration_s, v.status,
+       v.failed_stage, v.error_message, s.introduction,
+       (SELECT list(tag ORDER BY idx) FROM video_tags t WHERE t.video_id = v.video_id) AS topics,
+       (SELECT list(name || ' (' || CAST(complexity AS VARCHAR) || ')' ORDER BY idx)
+          FROM video_general_topics g WHERE g.video_id = v.video_id) AS general_topics,
+       s.backend AS summary_backend, s.model AS summary_model
+FROM videos v
+LEFT JOIN channels c USING (channel_id)
+LEFT JOIN latest_summaries s USING (video_id);

@@ -44,7 +44,7 @@ def _video_id(entry: dict[str, Any], extractor: str) -> str:
         # Feed items carry their <guid> smuggled into the URL for the per-item extractor.
         _, smuggled = unsmuggle_url(entry.get("url") or "", {})
         raw = smuggled.get("force_videoid")
-    if raw and extractor == "youtube" and VIDEO_ID_RE.match(str(raw)):
+    if raw and extractor == "youtube" and VIDEO_ID_RE.fullmatch(str(raw)):
         return str(raw)
     if raw:
         safe = re.sub(r"[^A-Za-z0-9_-]+", "_", str(raw)).strip("_")[:60]

@@ -33,8 +33,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-MAX_ATTEMPTS = 4  # HTTP attempts per request, first try included
-CHUNK_TOKENS = 6000  # transcript tokens per request before a video is summarized in parts
 CONNECTION_ID = "openai_default"
 DEFAULT_HOST = "api.openai.com"
 KEYLESS_PLACEHOLDER = "not-needed"  # Ollama, vLLM & co. accept any key, but the SDK wants one
@@ -93,12 +91,14 @@ class OpenAISummarizer:
         self,
         settings: Settings,
         *,
-        max_attempts: int = MAX_ATTEMPTS,
+        max_attempts: int | None = None,
         retry_base_s: float = 1.0,
         max_delay_s: float = 60.0,
-        chunk_tokens: int = CHUNK_TOKENS,
+        chunk_tokens: int | None = None,
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
+        max_attempts = settings.openai_max_attempts if max_attempts is None else max_attempts
+        chunk_tokens = settings.openai_chunk_tokens if chunk_tokens is None else chunk_tokens
         if max_attempts < 1 or chunk_tokens < 100:
             raise ValueError("max_attempts must be at least 1 and chunk_tokens at least 100")
         self.settings = settings

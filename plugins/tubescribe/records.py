@@ -10,7 +10,7 @@ from pydantic import BaseModel, ConfigDict, field_validator
 from tubescribe.contract import Summary
 
 # Video ids become file names, so they are restricted to a safe alphabet (YouTube's own).
-VIDEO_ID_RE = re.compile(r"^[A-Za-z0-9_-]{1,80}$")
+VIDEO_ID_RE = re.compile(r"[A-Za-z0-9_-]{1,80}")
 
 
 class Record(BaseModel):
@@ -33,7 +33,7 @@ class Video(Record):
     @field_validator("video_id")
     @classmethod
     def _safe_id(cls, value: str) -> str:
-        if not VIDEO_ID_RE.match(value):
+        if not VIDEO_ID_RE.fullmatch(value):
             raise ValueError(f"video id {value!r} may only hold letters, digits, '_' and '-'")
         return value
 

@@ -24,9 +24,9 @@ def sample_ids() -> list[str]:
     return re.findall(r"<guid[^>]*>([^<]+)</guid>", (SAMPLE_DIR / FEED_TEMPLATE).read_text(encoding="utf-8"))
 
 
-def render_feed(base_url: str, only: list[str] | None = None) -> str:
+def render_feed(base_url: str, only: list[str] | None = None, directory: Path = SAMPLE_DIR) -> str:
     """The feed with absolute media URLs, optionally keeping only some items."""
-    text = (SAMPLE_DIR / FEED_TEMPLATE).read_text(encoding="utf-8").replace("{base_url}", base_url)
+    text = (directory / FEED_TEMPLATE).read_text(encoding="utf-8").replace("{base_url}", base_url)
     if only is not None:
         def keep(match: re.Match[str]) -> str:
             guid = re.search(r"<guid[^>]*>([^<]+)</guid>", match.group(0))
@@ -42,7 +42,7 @@ class _Handler(http.server.SimpleHTTPRequestHandler):
     def do_GET(self) -> None:  # noqa: N802 - http.server's naming
         if self.path.split("?")[0] == "/feed.xml":
             host, port = self.server.server_address[:2]
-            body = render_feed(f"http://{host}:{port}", self.only).encode()
+            body = render_feed(f"http://{host}:{port}", self.only, Path(self.directory)).encode()
             self.send_response(200)
             self.send_header("Content-Type", "application/rss+xml; charset=utf-8")
             self.send_header("Content-Length", str(len(body)))

@@ -59,6 +59,8 @@ class Settings:
     openai_base_url: str | None = None
     openai_few_shot: bool = True
     openai_timeout_s: float = 120.0
+    openai_max_attempts: int = 4
+    openai_chunk_tokens: int = 6000
     batch_size: int = 8
     extra: dict[str, Any] = field(default_factory=dict, compare=False)
 
@@ -79,6 +81,8 @@ class Settings:
             openai_base_url=_env("OPENAI_BASE_URL", "") or None,
             openai_few_shot=_flag("TUBESCRIBE_OPENAI_FEW_SHOT", True),
             openai_timeout_s=float(_int("TUBESCRIBE_OPENAI_TIMEOUT_S", 120)),
+            openai_max_attempts=_int("TUBESCRIBE_OPENAI_MAX_ATTEMPTS", 4),
+            openai_chunk_tokens=_int("TUBESCRIBE_OPENAI_CHUNK_TOKENS", 6000),
             batch_size=_int("TUBESCRIBE_BATCH_SIZE", 8),
         )
         known = {f.name for f in fields(cls)}
@@ -94,6 +98,10 @@ class Settings:
             raise SettingsError(f"summarizer {self.summarizer!r}: choose one of {', '.join(SUMMARIZERS)}")
         if self.whisper_beam_size < 1:
             raise SettingsError("whisper beam size must be at least 1")
+        if self.openai_max_attempts < 1:
+            raise SettingsError("TUBESCRIBE_OPENAI_MAX_ATTEMPTS must be at least 1")
+        if self.openai_chunk_tokens < 500:
+            raise SettingsError("TUBESCRIBE_OPENAI_CHUNK_TOKENS must be at least 500")
         if self.batch_size < 1:
             raise SettingsError("batch size must be at least 1")
 

@@ -64,13 +64,16 @@ class Store:
         self.work_dir = settings.work_dir
 
     def video_dir(self, video_id: str) -> Path:
-        if not VIDEO_ID_RE.match(video_id):
+        if not VIDEO_ID_RE.fullmatch(video_id):
             raise UnsafePathError(f"video id {video_id!r} is not safe for a file name")
         return _inside(self.home, self.work_dir / video_id)
 
     # -- records ---------------------------------------------------------------------------
     def _write(self, path: Path, record: BaseModel) -> Path:
-        write_text(path, record.model_dump_json(indent=1))
+        text = record.model_dump_json(indent=1)
+        # Rewriting an identical artifact would only churn mtimes and backups.
+        if not (path.exists() and path.read_text(encoding="utf-8") == text):
+            write_text(path, text)
         return path
 
     def _read(self, path: Path, model: type[R]) -> R | None:

@@ -1,0 +1,37 @@
+# tubescribe: `make demo` runs the main job end to end on the embedded defaults; `make test` runs every test.
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+# The demo keeps its catalog beside the checkout, away from a real ~/.tubescribe.
+DEMO_HOME ?= $(CURDIR)/.tubescribe
+
+.PHONY: install demo test check bench sample-channel clean
+
+install: $(STAMP)
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+demo: install
+	TUBESCRIBE_HOME=$(DEMO_HOME) $(BIN)/tubescribe demo
+
+test: install
+	$(BIN)/python -m pytest
+
+check: install
+	$(BIN)/ruff check plugins dags tests benchmarks
+	$(BIN)/mypy plugins/tubescribe
+
+bench: install
+	$(BIN)/python benchmarks/transcription.py
+
+# Needs espeak-ng and ffmpeg (apt-get install espeak-ng ffmpeg); the outputs are committed.
+sample-channel:
+	scripts/make_sample_channel.sh
+
+clean:
+	rm -rf $(VENV) $(DEMO_HOME) .pytest_cache .ruff_cache .mypy_cache

@@ -1,0 +1,94 @@
+"""DAG integrity and structure: the files import cleanly, wire the stages, and do no I/O at parse time."""
+
+from __future__ import annotations
+
+import importlib.util
+import socket
+import sys
+from pathlib import Path
+
+import pytest
+
+from tubescribe import airflow_env
+
+DAG_FILES = sorted(airflow_env.dags_folder().glob("*.py"))
+STAGES = ["discover", "download", "transcribe", "summarize", "load", "report"]
+
+
+@pytest.fixture(scope="module")
+def dagbag():
+    from airflow.dag_processing.dagbag import DagBag
+
+    return DagBag(dag_folder=str(airflow_env.dags_folder()))
+
+
+def test_dag_files_import_without_errors(dagbag) -> None:
+    assert dagbag.import_errors == {}
+    assert set(dagbag.dag_ids) == {"tubescribe_backfill", "tubescribe_nightly"}
+
+
+@pytest.mark.parametrize("dag_id", ["tubescribe_backfill", "tubescribe_nightly"])
+def test_stages_are_chained_in_order(dagbag, dag_id: str) -> None:
+    dag = dagbag.dags[dag_id]
+    by_stage = {stage: next(t for t in dag.tasks if t.task_id.startswith(stage)) for stage in STAGES}
+    for upstream, downstream in zip(STAGES, STAGES[1:], strict=False):
+        assert by_stage[upstream].task_id in by_stage[downstream].upstream_task_ids
+
+
+@pytest.mark.parametrize("dag_id", ["tubescribe_backfill", "tubescribe_nightly"])
+def test_per_video_stages_are_mapped_over_batches(dagbag, dag_id: str) -> None:
+    from airflow.sdk.definitions.mappedoperator import MappedOperator
+
+    dag = dagbag.dags[dag_id]
+    for task_id in ("download", "transcribe", "summarize", "load"):
+        assert isinstance(dag.get_task(task_id), MappedOperator), task_id
+
+
+@pytest.mark.parametrize("dag_id", ["tubescribe_backfill", "tubescribe_nightly"])
+def test_only_load_writes_and_it_runs_in_the_one_slot_pool(dagbag, dag_id: str) -> None:
+    dag = dagbag.dags[dag_id]
+    pools = {t.task_id: t.pool for t in dag.tasks}
+    assert pools["load"] == airflow_env.CATALOG_POOL
+    assert [t for t, p in pools.items() if p == airflow_env.CATALOG_POOL] == ["load"]
+
+
+@pytest.mark.parametrize("task_id", ["download", "summarize"])
+def test_network_stages_retry_with_exponential_backoff(dagbag, task_id: str) -> None:
+    task = dagbag.dags["tubescribe_backfill"].get_task(task_id)
+    assert task.retries >= 2
+    assert task.retry_exponential_backoff
+
+
+def test_nightly_is_scheduled_and_backfill_is_manual(dagbag) -> None:
+    assert dagbag.dags["tubescribe_nightly"].schedule == "0 2 * * *"
+    assert dagbag.dags["tubescribe_backfill"].schedule is None
+
+
+def test_backfill_params_cover_the_cli_options(dagbag) -> None:
+    params = dagbag.dags["tubescribe_backfill"].params
+    assert {"urls", "since", "until", "limit", "summarizer", "whisper_model"} <= set(params.keys())
+
+
+@pytest.mark.parametrize("path", DAG_FILES, ids=[p.name for p in DAG_FILES])
+def test_parsing_a_dag_file_does_no_io(path: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """No network, no catalog, no home folder, and no heavy libraries are touched at parse time."""
+    home = tmp_path / "never-created"
+    monkeypatch.setenv("TUBESCRIBE_HOME", str(home))
+
+    def no_network(*args, **kwargs):
+        raise AssertionError("a DAG file opened a socket at parse time")
+
+    monkeypatch.setattr(socket, "socket", no_network)
+    heavy = ("yt_dlp", "faster_whisper", "duckdb", "openai", "ctranslate2")
+    for name in [m for m in sys.modules if m.split(".")[0] in heavy]:
+        monkeypatch.delitem(sys.modules, name)
+    spec = importlib.util.spec_from_file_location(f"parse_check_{path.stem}", path)
+    assert spec and spec.loader
+    spec.loader.exec_module(importlib.util.module_from_spec(spec))
+    assert not home.exists()
+    assert not [m for m in sys.modules if m.split(".")[0] in heavy]
+
+
+@pytest.mark.parametrize("path", DAG_FILES, ids=[p.name for p in DAG_FILES])
+def test_dag_files_stay_wiring(path: Path) -> None:
+    assert len(path.read_text().splitlines()) < 100

@@ -20,7 +20,9 @@ from tubescribe import tasks
     max_active_runs=1,
     tags=["tubescribe"],
     params={
-        "urls": Param([], type="array", items={"type": "string"}, minItems=1, description="Channel, playlist or feed URLs"),
+        "urls": Param(
+            [], type="array", items={"type": "string"}, minItems=1, description="Channel, playlist or feed URLs"
+        ),
         "since": Param(None, type=["null", "string"], format="date", description="First publish date (inclusive)"),
         "until": Param(None, type=["null", "string"], format="date", description="Last publish date (inclusive)"),
         "limit": Param(None, type=["null", "integer"], minimum=1, description="At most this many videos, newest first"),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib.util
+import itertools
 import socket
 import sys
 from pathlib import Path
@@ -31,7 +32,7 @@ def test_dag_files_import_without_errors(dagbag) -> None:
 def test_stages_are_chained_in_order(dagbag, dag_id: str) -> None:
     dag = dagbag.dags[dag_id]
     by_stage = {stage: next(t for t in dag.tasks if t.task_id.startswith(stage)) for stage in STAGES}
-    for upstream, downstream in zip(STAGES, STAGES[1:], strict=False):
+    for upstream, downstream in itertools.pairwise(STAGES):
         assert by_stage[upstream].task_id in by_stage[downstream].upstream_task_ids
 
 

@@ -17,13 +17,23 @@ from tubescribe.sample import SAMPLE_DIR, serve_sample_channel
 from tubescribe.settings import Settings
 
 pytestmark = pytest.mark.slow
-TABLES = ["channels", "videos", "transcripts", "segments", "summaries", "summary_sections", "section_bullets",
-          "section_topics", "topic_tags", "general_topics"]
+TABLES = [
+    "channels",
+    "videos",
+    "transcripts",
+    "segments",
+    "summaries",
+    "summary_sections",
+    "section_bullets",
+    "section_topics",
+    "topic_tags",
+    "general_topics",
+]
 
 
 def counts(catalog: Path) -> dict[str, int]:
     with duckdb.connect(str(catalog), read_only=True) as con:
-        return {t: con.execute(f"SELECT count(*) FROM {t}").fetchone()[0] for t in TABLES}  # noqa: S608 - fixed names
+        return {t: con.execute(f"SELECT count(*) FROM {t}").fetchone()[0] for t in TABLES}
 
 
 def backfill(feed: str, **conf: Any) -> str:
@@ -54,8 +64,11 @@ def test_backfill_lands_every_video_with_transcript_summary_and_tags(ingested: S
         assert con.execute("SELECT list(DISTINCT status) FROM videos").fetchone()[0] == ["loaded"]
         text = con.execute("SELECT text FROM transcripts WHERE video_id = 'rust'").fetchone()[0]
         assert "memory" in text.lower()
-        types = dict(con.execute("SELECT column_name, data_type FROM information_schema.columns "
-                                 "WHERE table_name = 'general_topics'").fetchall())
+        types = dict(
+            con.execute(
+                "SELECT column_name, data_type FROM information_schema.columns WHERE table_name = 'general_topics'"
+            ).fetchall()
+        )
         assert types["complexity"] == "DECIMAL(3,2)"
 
 
@@ -72,7 +85,10 @@ def test_rerun_is_idempotent_and_redoes_no_work(ingested: Settings, monkeypatch:
     after = {p: p.stat().st_mtime_ns for p in before}
     assert after == before, "a rerun rewrote media or artifacts"
     with duckdb.connect(str(ingested.catalog_path), read_only=True) as con:
-        assert con.execute("SELECT list(transcribed_at ORDER BY video_id) FROM transcripts").fetchone()[0] == transcribed_at
+        assert (
+            con.execute("SELECT list(transcribed_at ORDER BY video_id) FROM transcripts").fetchone()[0]
+            == transcribed_at
+        )
 
 
 def _words(text: str) -> list[str]:

@@ -58,8 +58,9 @@ def initialise(settings: Settings) -> None:
     if not marker.exists():
         log.info("initialising Airflow %s metadata in %s", airflow.__version__, settings.airflow_home)
         upgradedb()
-        Pool.create_or_update_pool(CATALOG_POOL, slots=1, description="single writer of the tubescribe catalog",
-                                   include_deferred=False)
+        Pool.create_or_update_pool(
+            CATALOG_POOL, slots=1, description="single writer of the tubescribe catalog", include_deferred=False
+        )
         marker.touch()
 
 
@@ -75,4 +76,3 @@ def run_dag(dag_id: str, conf: dict[str, Any]) -> str:
         raise AirflowSetupError(f"no DAG {dag_id!r} in {dags_folder()}")
     run = dag.test(run_conf=conf)
     return str(run.state)
-

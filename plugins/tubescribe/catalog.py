@@ -73,7 +73,9 @@ def connect_read_only(settings: Settings) -> duckdb.DuckDBPyConnection:
     import duckdb
 
     if not settings.catalog_path.exists():
-        raise CatalogError(f"no catalog at {settings.catalog_path}; run `tubescribe ingest URL` or `tubescribe demo` first")
+        raise CatalogError(
+            f"no catalog at {settings.catalog_path}; run `tubescribe ingest URL` or `tubescribe demo` first"
+        )
     try:
         return duckdb.connect(str(settings.catalog_path), read_only=True)
     except duckdb.Error as exc:
@@ -94,7 +96,9 @@ def writer(settings: Settings, lock_timeout_s: float = 600.0) -> Iterator[duckdb
                 break
             except BlockingIOError:
                 if time.monotonic() > deadline:
-                    raise CatalogError(f"another tubescribe process held the catalog lock for {lock_timeout_s:.0f} s") from None
+                    raise CatalogError(
+                        f"another tubescribe process held the catalog lock for {lock_timeout_s:g} s"
+                    ) from None
                 time.sleep(0.2)
         try:
             con = duckdb.connect(str(settings.catalog_path))
@@ -110,9 +114,14 @@ def writer(settings: Settings, lock_timeout_s: float = 600.0) -> Iterator[duckdb
 @contextmanager
 def transaction(con: duckdb.DuckDBPyConnection) -> Iterator[duckdb.DuckDBPyConnection]:
     """All or nothing: commit if the block succeeds, roll back otherwise."""
+    import duckdb
+
     con.execute("BEGIN TRANSACTION")
     try:
         yield con
+    except duckdb.Error as exc:
+        con.execute("ROLLBACK")
+        raise CatalogError(f"catalog write rolled back: {exc}") from exc
     except BaseException:
         con.execute("ROLLBACK")
         raise

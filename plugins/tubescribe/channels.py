@@ -7,9 +7,9 @@ from __future__ import annotations
 
 import tomllib
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 
-from tubescribe.discover import check_channel_url
+from tubescribe.discover import DiscoverError, check_channel_url
 from tubescribe.settings import Settings
 from tubescribe.store import write_text
 
@@ -43,12 +43,19 @@ def load_channels(settings: Settings) -> list[Channel]:
         if not isinstance(entry, dict) or "url" not in entry:
             raise ChannelsFileError(f"{path}: channel #{i} needs a url")
         since = entry.get("since")
-        if since is not None and not isinstance(since, date):
+        # TOML datetimes are dates too in Python; a time of day has no meaning for a publish-date filter.
+        if since is not None and (not isinstance(since, date) or isinstance(since, datetime)):
             raise ChannelsFileError(f"{path}: channel #{i} since must be a date like 2024-01-31")
         max_videos = entry.get("max_videos")
-        if max_videos is not None and (not isinstance(max_videos, int) or max_videos < 1):
+        if max_videos is not None and (
+            isinstance(max_videos, bool) or not isinstance(max_videos, int) or max_videos < 1
+        ):
             raise ChannelsFileError(f"{path}: channel #{i} max_videos must be a positive whole number")
-        channels.append(Channel(url=check_channel_url(str(entry["url"])), since=since, max_videos=max_videos))
+        try:
+            url = check_channel_url(str(entry["url"]))
+        except DiscoverError as exc:
+            raise ChannelsFileError(f"{path}: channel #{i}: {exc}") from None
+        channels.append(Channel(url=url, since=since, max_videos=max_videos))
     return channels
 
 
@@ -67,15 +74,17 @@ def save_channels(settings: Settings, channels: list[Channel]) -> None:
 
 def add_channel(settings: Settings, channel: Channel) -> bool:
     """Register a channel; False if its URL is already there."""
+    channel = Channel(check_channel_url(channel.url), channel.since, channel.max_videos)
     channels = load_channels(settings)
     if any(c.url == channel.url for c in channels):
         return False
-    save_channels(settings, [*channels, Channel(check_channel_url(channel.url), channel.since, channel.max_videos)])
+    save_channels(settings, [*channels, channel])
     return True
 
 
 def remove_channel(settings: Settings, url: str) -> bool:
     """Unregister a channel; False if it was not registered."""
+    url = url.strip()
     channels = load_channels(settings)
     kept = [c for c in channels if c.url != url]
     if len(kept) == len(channels):

@@ -14,10 +14,14 @@ from rich.table import Table
 
 from tubescribe.settings import Settings, SettingsError
 
-app = typer.Typer(help="Turn video channels into a DuckDB catalog of transcripts, summaries and topics.",
-                  no_args_is_help=True, add_completion=False)
-channels_app = typer.Typer(help="The channels the nightly DAG ingests (channels.toml in the home).",
-                           no_args_is_help=True)
+app = typer.Typer(
+    help="Turn video channels into a DuckDB catalog of transcripts, summaries and topics.",
+    no_args_is_help=True,
+    add_completion=False,
+)
+channels_app = typer.Typer(
+    help="The channels the nightly DAG ingests (channels.toml in the home).", no_args_is_help=True
+)
 app.add_typer(channels_app, name="channels")
 console = Console()
 err = Console(stderr=True)
@@ -138,10 +142,15 @@ def channels_add(
 @channels_app.command("list")
 def channels_list() -> None:
     """List the registered channels."""
-    from tubescribe.channels import load_channels
+    from tubescribe.channels import ChannelsFileError, load_channels
 
+    try:
+        channels = load_channels(_settings())
+    except ChannelsFileError as exc:
+        _fail(str(exc))
+        return
     table = Table("url", "since", "max videos")
-    for channel in load_channels(_settings()):
+    for channel in channels:
         table.add_row(channel.url, str(channel.since or ""), str(channel.max_videos or ""))
     console.print(table)
 

@@ -54,20 +54,26 @@ class ContractError(ValueError):
     """A summary does not follow the contract; the message says which rule it broke."""
 
 
+# Complexity written as text: the same spellings the published schema's pattern allows.
+_COMPLEXITY_TEXT = re.compile(r"(0(\.[0-9]{1,2})?|1(\.00?)?)")
+
+
 def _complexity(value: Any) -> Decimal:
     # The user's own examples write complexity both as "0.87" and as 0.59: accept either spelling,
     # but nothing that is not a two-decimal number in [0, 1] ("high", 1.5, 0.655, true).
     if isinstance(value, bool) or not isinstance(value, (int, float, str, Decimal)):
         raise ValueError("complexity must be a number between 0.00 and 1.00")
+    if isinstance(value, str) and not _COMPLEXITY_TEXT.fullmatch(value):
+        raise ValueError(f'complexity {value!r} is not a number like "0.65" between 0.00 and 1.00')
     try:
-        number = Decimal(str(value).strip())
+        number = Decimal(str(value))
     except InvalidOperation:
         raise ValueError(f"complexity {value!r} is not a number between 0.00 and 1.00") from None
     if not number.is_finite() or not Decimal(0) <= number <= Decimal(1):
         raise ValueError(f"complexity {value!r} is outside 0.00-1.00")
     if number != number.quantize(Decimal("0.01")):
         raise ValueError(f"complexity {value!r} has more than two decimals")
-    return number.quantize(Decimal("0.01"))
+    return abs(number.quantize(Decimal("0.01")))  # abs: "-0" is zero, not "-0.00"
 
 
 Complexity = Annotated[
@@ -77,7 +83,7 @@ Complexity = Annotated[
         {
             "anyOf": [
                 {"type": "number", "minimum": 0, "maximum": 1},
-                {"type": "string", "pattern": r"^(0(\.[0-9]{1,2})?|1(\.00?)?)$"},
+                {"type": "string", "pattern": f"^{_COMPLEXITY_TEXT.pattern}$"},
             ],
             "description": "Two-decimal score on the complexity scale, 0.00 (elementary) to 1.00 (PhD level).",
         }

@@ -22,13 +22,47 @@ log = logging.getLogger(__name__)
 class DiscoverError(RuntimeError):
     """A channel could not be listed (dead URL, unsupported site, not a channel)."""
 
+    def __init__(self, message: str, transient: bool = False) -> None:
+        super().__init__(message)
+        self.transient = transient
+
+
+# yt-dlp reports network trouble only in its message text; these are worth retrying later.
+_TRANSIENT = re.compile(
+    r"timed out|Connection (refused|reset|aborted)|Temporary failure|HTTP Error (429|5\d\d)|"
+    r"Remote end closed|IncompleteRead|Network is unreachable",
+    re.IGNORECASE,
+)
+
+
+class YtdlpLog:
+    """Routes yt-dlp's messages into logging instead of stderr (its errors reach us as exceptions)."""
+
+    def __init__(self, logger: logging.Logger) -> None:
+        self._log = logger
+
+    def debug(self, msg: str) -> None:
+        self._log.debug(msg)
+
+    def info(self, msg: str) -> None:
+        self._log.debug(msg)
+
+    def warning(self, msg: str) -> None:
+        self._log.info(msg)
+
+    def error(self, msg: str) -> None:
+        self._log.debug(msg)
+
 
 def check_channel_url(url: str) -> str:
     """Accept only http(s) URLs as channels: file:// and friends would read the local disk."""
-    parsed = urlparse(url.strip())
+    url = url.strip()
+    parsed = urlparse(url)
     if parsed.scheme not in ("http", "https") or not parsed.netloc:
         raise DiscoverError(f"{url!r} is not an http(s) URL; give a channel, playlist or feed URL")
-    return url.strip()
+    if re.search(r"[\s\x00-\x1f\x7f]", url):
+        raise DiscoverError(f"{url!r} contains spaces or control characters; percent-encode them")
+    return url
 
 
 def _slug(text: str) -> str:
@@ -86,13 +120,15 @@ def list_channel(url: str, ydl_options: dict[str, Any] | None = None) -> list[Vi
         "no_warnings": True,
         "noprogress": True,
         "skip_download": True,
+        "logger": YtdlpLog(log),
         **(ydl_options or {}),
     }
     try:
         with yt_dlp.YoutubeDL(options) as ydl:
             info = ydl.extract_info(url, download=False)
     except yt_dlp.utils.DownloadError as exc:
-        raise DiscoverError(f"could not list {url}: {_clean(exc)}") from None
+        reason = _clean(exc)
+        raise DiscoverError(f"could not list {url}: {reason}", transient=bool(_TRANSIENT.search(reason))) from None
     if not info:
         raise DiscoverError(f"could not list {url}: yt-dlp returned nothing")
     extractor = str(info.get("extractor_key") or info.get("extractor") or "generic").lower()
@@ -128,7 +164,9 @@ def list_channel(url: str, ydl_options: dict[str, Any] | None = None) -> list[Vi
     return listed
 
 
-def select(videos: list[Video], since: date | None = None, until: date | None = None, limit: int | None = None) -> list[Video]:
+def select(
+    videos: list[Video], since: date | None = None, until: date | None = None, limit: int | None = None
+) -> list[Video]:
     """Videos published within [since, until] (inclusive dates), newest first, at most `limit`."""
     chosen = []
     for video in videos:

@@ -14,6 +14,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+from tubescribe.discover import YtdlpLog
 from tubescribe.records import Video
 from tubescribe.store import Store
 
@@ -47,6 +48,7 @@ def download_audio(video: Video, store: Store, ydl_options: dict[str, Any] | Non
         "socket_timeout": 30,
         "overwrites": True,
         "postprocessors": [],
+        "logger": YtdlpLog(log),
         **(ydl_options or {}),
     }
     try:

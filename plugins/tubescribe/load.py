@@ -68,78 +68,113 @@ def load_videos(settings: Settings, video_ids: list[str], transcript_key: str, s
             else:
                 status = "pending"
                 pending.append(video_id)
-            save_video(con, video, status, failure.stage if failure else None,
-                       failure.error_class if failure else None, failure.message if failure else None, now)
+            save_video(
+                con,
+                video,
+                status,
+                failure.stage if failure else None,
+                failure.error_class if failure else None,
+                failure.message if failure else None,
+                now,
+            )
     log.info("loaded %d, failed %d, pending %d", len(loaded), len(failed), len(pending))
     return LoadResult(tuple(loaded), tuple(failed), tuple(pending))
 
 
-def save_video(con: duckdb.DuckDBPyConnection, video: Video, status: str, failed_stage: str | None,
-               error_class: str | None, error_message: str | None, now: datetime) -> None:
+def save_video(
+    con: duckdb.DuckDBPyConnection,
+    video: Video,
+    status: str,
+    failed_stage: str | None,
+    error_class: str | None,
+    error_message: str | None,
+    now: datetime,
+) -> None:
     """Upsert one video row."""
-    run_sql(con, "load/upsert_video", {
-        "video_id": video.video_id,
-        "channel_id": video.channel_id,
-        "title": video.title,
-        "url": video.url,
-        "published_at": video.published_at,
-        "duration_s": video.duration_s,
-        "extractor": video.extractor,
-        "status": status,
-        "failed_stage": failed_stage,
-        "error_class": error_class,
-        "error_message": error_message,
-        "now": now,
-    })
+    run_sql(
+        con,
+        "load/upsert_video",
+        {
+            "video_id": video.video_id,
+            "channel_id": video.channel_id,
+            "title": video.title,
+            "url": video.url,
+            "published_at": video.published_at,
+            "duration_s": video.duration_s,
+            "extractor": video.extractor,
+            "status": status,
+            "failed_stage": failed_stage,
+            "error_class": error_class,
+            "error_message": error_message,
+            "now": now,
+        },
+    )
 
 
 def save_transcript(con: duckdb.DuckDBPyConnection, transcript: Transcript) -> None:
     """Replace a video's transcript and its segments."""
-    run_sql(con, "load/upsert_transcript", {
-        "video_id": transcript.video_id,
-        "text": transcript.text,
-        "language": transcript.language,
-        "language_probability": transcript.language_probability,
-        "audio_duration_s": transcript.audio_duration_s,
-        "model": transcript.model,
-        "settings_key": transcript.settings_key,
-        "segment_count": len(transcript.segments),
-        "transcribed_at": transcript.transcribed_at,
-        "elapsed_s": transcript.elapsed_s,
-    })
+    run_sql(
+        con,
+        "load/upsert_transcript",
+        {
+            "video_id": transcript.video_id,
+            "text": transcript.text,
+            "language": transcript.language,
+            "language_probability": transcript.language_probability,
+            "audio_duration_s": transcript.audio_duration_s,
+            "model": transcript.model,
+            "settings_key": transcript.settings_key,
+            "segment_count": len(transcript.segments),
+            "transcribed_at": transcript.transcribed_at,
+            "elapsed_s": transcript.elapsed_s,
+        },
+    )
     run_sql(con, "load/delete_segments", {"video_id": transcript.video_id})
     if transcript.segments:
-        run_sql(con, "load/replace_segments", {
-            "video_id": transcript.video_id,
-            "idx": [s.idx for s in transcript.segments],
-            "start_s": [s.start_s for s in transcript.segments],
-            "end_s": [s.end_s for s in transcript.segments],
-            "text": [s.text for s in transcript.segments],
-        })
+        run_sql(
+            con,
+            "load/replace_segments",
+            {
+                "video_id": transcript.video_id,
+                "idx": [s.idx for s in transcript.segments],
+                "start_s": [s.start_s for s in transcript.segments],
+                "end_s": [s.end_s for s in transcript.segments],
+                "text": [s.text for s in transcript.segments],
+            },
+        )
 
 
 def save_summary(con: duckdb.DuckDBPyConnection, record: SummaryRecord, summary_id: str) -> None:
     """Replace one summary (keyed by backend, model and prompt version) and its parts."""
     summary = record.summary
-    run_sql(con, "load/upsert_summary", {
-        "summary_id": summary_id,
-        "video_id": record.video_id,
-        "backend": record.backend,
-        "model": record.model,
-        "prompt_version": record.prompt_version,
-        "summary_json": json.dumps(json.loads(record.raw_json), ensure_ascii=False),
-        "introduction": summary.introduction,
-        "tokens_in": record.tokens_in,
-        "tokens_out": record.tokens_out,
-        "latency_s": record.latency_s,
-        "created_at": record.created_at,
-    })
+    run_sql(
+        con,
+        "load/upsert_summary",
+        {
+            "summary_id": summary_id,
+            "video_id": record.video_id,
+            "backend": record.backend,
+            "model": record.model,
+            "prompt_version": record.prompt_version,
+            "summary_json": json.dumps(json.loads(record.raw_json), ensure_ascii=False),
+            "introduction": summary.introduction,
+            "tokens_in": record.tokens_in,
+            "tokens_out": record.tokens_out,
+            "latency_s": record.latency_s,
+            "created_at": record.created_at,
+        },
+    )
     spans = list(record.section_spans) + [None] * (len(summary.sections) - len(record.section_spans))
     parts: dict[str, Any] = {
         "summary_id": summary_id,
         "video_id": record.video_id,
         "sections": [
-            {"idx": i, "title": s.title, "start_s": span.start_s if span else None, "end_s": span.end_s if span else None}
+            {
+                "idx": i,
+                "title": s.title,
+                "start_s": span.start_s if span else None,
+                "end_s": span.end_s if span else None,
+            }
             for i, (s, span) in enumerate(zip(summary.sections, spans, strict=True), start=1)
         ],
         "bullets": [

@@ -16,7 +16,7 @@ from typing import Any
 
 from tubescribe import progress
 from tubescribe.channels import load_channels
-from tubescribe.discover import list_channel, select
+from tubescribe.discover import DiscoverError, list_channel, select
 from tubescribe.records import Failure
 from tubescribe.settings import Settings
 from tubescribe.store import Store
@@ -45,13 +45,24 @@ def _date(value: Any) -> date | None:
     return date.fromisoformat(str(value))
 
 
-def discover(settings: Settings, urls: list[str], since: Any = None, until: Any = None,
-             limit: int | None = None, max_batches: int = 1024) -> list[list[str]]:
+def discover(
+    settings: Settings,
+    urls: list[str],
+    since: Any = None,
+    until: Any = None,
+    limit: int | None = None,
+    max_batches: int = 1024,
+) -> list[list[str]]:
     """List the channels, save each selected video's record, and split their ids into batches."""
     store = Store(settings)
     chosen: list[str] = []
     for url in urls:
-        videos = select(list_channel(url), _date(since), _date(until), limit)
+        try:
+            listed = list_channel(url)
+        except DiscoverError as exc:
+            progress.emit(url, "discover", "failed", str(exc))
+            raise
+        videos = select(listed, _date(since), _date(until), limit)
         for video in videos:
             store.save_video(video)
             # A new run is a new attempt: yesterday's failure must not stop today's retry.
@@ -69,8 +80,9 @@ def discover_registered(settings: Settings, max_batches: int = 1024) -> list[lis
     channels = load_channels(settings)
     batches: list[list[str]] = []
     for channel in channels:
-        batches += discover(settings, [channel.url], since=channel.since, limit=channel.max_videos,
-                            max_batches=max_batches)
+        batches += discover(
+            settings, [channel.url], since=channel.since, limit=channel.max_videos, max_batches=max_batches
+        )
     return batches
 
 
@@ -85,8 +97,15 @@ def _each(settings: Settings, video_ids: list[str], stage: str, work: Callable[[
             detail = work(store, video_id)
         except Exception as exc:  # recorded per video (not swallowed) so one bad video cannot stop the batch
             log.exception("%s failed for %s", stage, video_id)
-            store.save_failure(Failure(video_id=video_id, stage=stage, error_class=type(exc).__name__,
-                                       message=str(exc)[:2000], at=datetime.now(UTC)))
+            store.save_failure(
+                Failure(
+                    video_id=video_id,
+                    stage=stage,
+                    error_class=type(exc).__name__,
+                    message=str(exc)[:2000],
+                    at=datetime.now(UTC),
+                )
+            )
             progress.emit(video_id, stage, "failed", f"{type(exc).__name__}: {exc}")
             continue
         if detail is None:
@@ -96,7 +115,7 @@ def _each(settings: Settings, video_ids: list[str], stage: str, work: Callable[[
     return video_ids
 
 
-def _video(store: Store, video_id: str):  # noqa: ANN202 - small local helper
+def _video(store: Store, video_id: str):
     video = store.video(video_id)
     if video is None:
         raise LookupError(f"{video_id} was never discovered; run discover first")
@@ -174,6 +193,8 @@ def report(results: list[dict[str, list[str]]]) -> dict[str, int]:
     log.info("run summary: %s", totals)
     if totals["failed"] or totals["pending"]:
         failed = [v for r in results for v in r.get("failed", []) + r.get("pending", [])]
-        raise IngestFailed(f"{totals['loaded']} landed, {len(failed)} did not: {', '.join(failed[:20])}"
-                           " (see the videos table's status and error_message)")
+        raise IngestFailed(
+            f"{totals['loaded']} landed, {len(failed)} did not: {', '.join(failed[:20])}"
+            " (see the videos table's status and error_message)"
+        )
     return totals

@@ -36,7 +36,9 @@ def run_query(settings: Settings, sql: str) -> tuple[list[str], list[tuple[Any, 
         return [d[0] for d in result.description], result.fetchall()
 
 
-def run_named(settings: Settings, name: str, params: dict[str, Any] | None = None) -> tuple[list[str], list[tuple[Any, ...]]]:
+def run_named(
+    settings: Settings, name: str, params: dict[str, Any] | None = None
+) -> tuple[list[str], list[tuple[Any, ...]]]:
     """Run one of our own `sql/` files read-only, with bound parameters."""
     import duckdb
 
@@ -67,11 +69,17 @@ def _plain(value: Any) -> Any:
 def render(console: Console, columns: list[str], rows: list[tuple[Any, ...]], fmt: str) -> None:
     """Print rows as a table, CSV or JSON (one object per row)."""
     if fmt == "json":
-        print(json.dumps([dict(zip(columns, map(_plain, row), strict=True)) for row in rows], ensure_ascii=False, indent=1))
+        print(
+            json.dumps(
+                [dict(zip(columns, map(_plain, row), strict=True)) for row in rows], ensure_ascii=False, indent=1
+            )
+        )
     elif fmt == "csv":
         writer = csv.writer(console.file)
         writer.writerow(columns)
-        writer.writerows([[json.dumps(_plain(v)) if isinstance(v, (list, dict)) else _plain(v) for v in row] for row in rows])
+        writer.writerows(
+            [[json.dumps(_plain(v)) if isinstance(v, (list, dict)) else _plain(v) for v in row] for row in rows]
+        )
     else:
         table = Table(*columns)
         for row in rows:
@@ -83,8 +91,9 @@ def show_video(console: Console, settings: Settings, video_id: str) -> None:
     """Print one video's metadata, newest summary, topics and transcript opening."""
     columns, rows = run_named(settings, "queries/video", {"video_id": video_id})
     if not rows:
-        raise QueryError(f"no video {video_id!r} in the catalog; `tubescribe query \"SELECT video_id, title FROM videos\"` "
-                         "lists them")
+        raise QueryError(
+            f'no video {video_id!r} in the catalog; `tubescribe query "SELECT video_id, title FROM videos"` lists them'
+        )
     video = dict(zip(columns, rows[0], strict=True))
     _, sections = run_named(settings, "queries/video_sections", {"video_id": video_id})
     _, transcript = run_named(settings, "queries/video_transcript", {"video_id": video_id})

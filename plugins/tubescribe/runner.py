@@ -15,8 +15,15 @@ from tubescribe.settings import Settings
 STAGES = ("discover", "download", "transcribe", "summarize", "load")
 
 
-def ingest(settings: Settings, urls: list[str], *, since: str | None = None, until: str | None = None,
-           limit: int | None = None, console: Console) -> bool:
+def ingest(
+    settings: Settings,
+    urls: list[str],
+    *,
+    since: str | None = None,
+    until: str | None = None,
+    limit: int | None = None,
+    console: Console,
+) -> bool:
     """Ingest URLs through the backfill DAG; print progress and what landed; True if every video landed."""
     from tubescribe import airflow_env
     from tubescribe.discover import DiscoverError, check_channel_url
@@ -29,15 +36,21 @@ def ingest(settings: Settings, urls: list[str], *, since: str | None = None, unt
     airflow_env.configure(settings)
     with console.status("preparing Airflow (first run only takes a few seconds)"):
         airflow_env.initialise(settings)
-    conf: dict[str, Any] = {"urls": urls, "since": since, "until": until, "limit": limit,
-                            "summarizer": settings.summarizer, "whisper_model": settings.whisper_model}
+    conf: dict[str, Any] = {
+        "urls": urls,
+        "since": since,
+        "until": until,
+        "limit": limit,
+        "summarizer": settings.summarizer,
+        "whisper_model": settings.whisper_model,
+    }
     selected: list[str] = []
     failed: dict[str, str] = {}
     # Bound to the terminal now: while the DAG runs, stdout is redirected to Airflow's log file.
     term = Console(file=console.file, force_terminal=console.is_terminal, width=console.width)
 
     def show(event: progress.Event) -> None:
-        if event.stage == "discover":
+        if event.stage == "discover" and event.status == "done":
             selected.append(event.video_id)
         if event.status == "failed":
             failed[event.video_id] = f"{event.stage}: {event.detail}"
@@ -65,7 +78,7 @@ def ingest(settings: Settings, urls: list[str], *, since: str | None = None, unt
 
 
 @contextlib.contextmanager
-def _quiet_airflow(settings: Settings):  # noqa: ANN202
+def _quiet_airflow(settings: Settings):
     """Send Airflow's own log lines to a file so the terminal shows tubescribe's progress only."""
     path = settings.airflow_home / "ingest.log"
     handler = logging.FileHandler(path, mode="w", encoding="utf-8")
@@ -75,7 +88,11 @@ def _quiet_airflow(settings: Settings):  # noqa: ANN202
         root.removeHandler(h)
     root.addHandler(handler)
     try:
-        with open(path, "a", encoding="utf-8") as sink, contextlib.redirect_stdout(sink), contextlib.redirect_stderr(sink):
+        with (
+            open(path, "a", encoding="utf-8") as sink,
+            contextlib.redirect_stdout(sink),
+            contextlib.redirect_stderr(sink),
+        ):
             yield
     finally:
         root.removeHandler(handler)

@@ -28,6 +28,7 @@ def render_feed(base_url: str, only: list[str] | None = None, directory: Path = 
     """The feed with absolute media URLs, optionally keeping only some items."""
     text = (directory / FEED_TEMPLATE).read_text(encoding="utf-8").replace("{base_url}", base_url)
     if only is not None:
+
         def keep(match: re.Match[str]) -> str:
             guid = re.search(r"<guid[^>]*>([^<]+)</guid>", match.group(0))
             return match.group(0) if guid and guid.group(1) in only else ""
@@ -39,10 +40,10 @@ def render_feed(base_url: str, only: list[str] | None = None, directory: Path = 
 class _Handler(http.server.SimpleHTTPRequestHandler):
     only: list[str] | None = None
 
-    def do_GET(self) -> None:  # noqa: N802 - http.server's naming
+    def do_GET(self) -> None:
         if self.path.split("?")[0] == "/feed.xml":
-            host, port = self.server.server_address[:2]
-            body = render_feed(f"http://{host}:{port}", self.only, Path(self.directory)).encode()
+            host = self.headers.get("Host") or "127.0.0.1"
+            body = render_feed(f"http://{host}", self.only, Path(self.directory)).encode()
             self.send_response(200)
             self.send_header("Content-Type", "application/rss+xml; charset=utf-8")
             self.send_header("Content-Length", str(len(body)))
@@ -51,7 +52,7 @@ class _Handler(http.server.SimpleHTTPRequestHandler):
             return
         super().do_GET()
 
-    def log_message(self, format: str, *args: object) -> None:  # noqa: A002 - http.server's signature
+    def log_message(self, format: str, *args: object) -> None:
         pass
 
 

@@ -48,11 +48,10 @@ def atomic_path(target: Path) -> Iterator[Path]:
 
 def write_text(target: Path, text: str) -> None:
     """Write a text file atomically (fsync before the rename, so a power cut cannot publish garbage)."""
-    with atomic_path(target) as tmp:
-        with open(tmp, "w", encoding="utf-8") as fh:
-            fh.write(text)
-            fh.flush()
-            os.fsync(fh.fileno())
+    with atomic_path(target) as tmp, open(tmp, "w", encoding="utf-8") as fh:
+        fh.write(text)
+        fh.flush()
+        os.fsync(fh.fileno())
 
 
 class Store:

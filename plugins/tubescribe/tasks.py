@@ -11,8 +11,10 @@ from datetime import timedelta
 from typing import Any
 
 from airflow.sdk import Param, conf, task
+from airflow.sdk.exceptions import AirflowFailException
 
 from tubescribe import pipeline
+from tubescribe.discover import DiscoverError
 
 NETWORK_RETRIES: dict[str, Any] = {
     "retries": 3,
@@ -20,11 +22,19 @@ NETWORK_RETRIES: dict[str, Any] = {
     "retry_exponential_backoff": 2.0,
     "max_retry_delay": timedelta(minutes=10),
 }
+# Listing is one cheap request: retry soon, and not at all when the URL itself is wrong.
+DISCOVER_RETRIES: dict[str, Any] = {
+    "retries": 2,
+    "retry_delay": timedelta(seconds=10),
+    "retry_exponential_backoff": 2.0,
+}
 CATALOG_POOL = "tubescribe_catalog"
 
 # Run-time overrides of settings, shared by both DAGs (None: use the environment's setting).
 SETTING_PARAMS = {
-    "summarizer": Param(None, type=["null", "string"], enum=[None, "local", "openai"], description="Summarizer backend"),
+    "summarizer": Param(
+        None, type=["null", "string"], enum=[None, "local", "openai"], description="Summarizer backend"
+    ),
     "whisper_model": Param(None, type=["null", "string"], description="faster-whisper model name or local path"),
 }
 
@@ -33,15 +43,27 @@ def _max_batches() -> int:
     return conf.getint("core", "max_map_length", fallback=1024)
 
 
-@task(**NETWORK_RETRIES)
+@task(**DISCOVER_RETRIES)
 def discover_urls(params: dict[str, Any] | None = None) -> list[list[str]]:
     """Backfill: list the run's URLs, select by date window and limit, batch the ids."""
-    assert params is not None  # injected by Airflow
-    return pipeline.discover(pipeline.settings_from_params(params), params["urls"], params.get("since"),
-                             params.get("until"), params.get("limit"), _max_batches())
+    params = params or {}
+    settings = pipeline.settings_from_params(params)
+    try:
+        return pipeline.discover(
+            settings,
+            params.get("urls") or [],
+            params.get("since"),
+            params.get("until"),
+            params.get("limit"),
+            _max_batches(),
+        )
+    except DiscoverError as exc:
+        if exc.transient:
+            raise
+        raise AirflowFailException(str(exc)) from None
 
 
-@task(**NETWORK_RETRIES)
+@task(**DISCOVER_RETRIES)
 def discover_registered(params: dict[str, Any] | None = None) -> list[list[str]]:
     """Nightly: list every channel in channels.toml and batch the ids."""
     return pipeline.discover_registered(pipeline.settings_from_params(params), _max_batches())

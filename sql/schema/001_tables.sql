@@ -19,7 +19,7 @@ CREATE TABLE IF NOT EXISTS videos (
     published_at    TIMESTAMPTZ,
     duration_s      DOUBLE,
     extractor       VARCHAR NOT NULL,
-    status          VARCHAR NOT NULL,      -- 'loaded' or 'failed'
+    status          VARCHAR NOT NULL,      -- 'loaded', 'failed' or 'pending'
     failed_stage    VARCHAR,               -- set when status = 'failed'
     error_class     VARCHAR,
     error_message   VARCHAR,

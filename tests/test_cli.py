@@ -1,0 +1,163 @@
+"""The `tubescribe` command as a user runs it: a subprocess with its own $TUBESCRIBE_HOME."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from tubescribe.contract import parse_summary
+from tubescribe.sample import serve_sample_channel
+
+from fake_openai import FakeOpenAI, completion
+
+EXAMPLES = json.loads((Path(__file__).resolve().parents[1] / "plugins/tubescribe/prompts/examples.json").read_text())
+
+
+def tubescribe(home: Path, *args: str, env: dict[str, str] | None = None, stdin: str | None = None):
+    environment = {k: v for k, v in os.environ.items() if not k.startswith(("AIRFLOW", "TUBESCRIBE_", "OPENAI_"))}
+    environment.update({"TUBESCRIBE_HOME": str(home), "COLUMNS": "200", **(env or {})})
+    return subprocess.run(
+        [sys.executable, "-m", "tubescribe.cli", *args],
+        env=environment,
+        input=stdin,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+
+
+@pytest.mark.slow
+def test_ingest_with_limit_lands_the_newest_video_and_reports_it(tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    with serve_sample_channel(only=["zig", "rust", "react"]) as feed:
+        done = tubescribe(home, "ingest", "--limit", "1", feed)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "✓ transcribe" in done.stdout and "react" in done.stdout
+    assert "what landed" in done.stdout
+    with duckdb.connect(str(home / "catalog.duckdb"), read_only=True) as con:
+        assert con.execute("SELECT list(video_id) FROM videos").fetchone()[0] == ["react"]
+    assert (home / "airflow" / "airflow.db").exists(), "Airflow's metadata should live in the home"
+
+
+@pytest.mark.slow
+def test_ingest_with_the_openai_backend_stores_the_models_answer_as_given(tmp_path: Path) -> None:
+    answer = EXAMPLES[1]["summary"]
+    with FakeOpenAI() as llm, serve_sample_channel(only=["rust"]) as feed:
+        llm.script(completion(answer))
+        done = tubescribe(
+            tmp_path / "home",
+            "ingest",
+            "--summarizer",
+            "openai",
+            feed,
+            env={"OPENAI_BASE_URL": llm.base_url, "OPENAI_API_KEY": "sk-test-cli-key-123"},
+        )
+        requests = llm.chat_requests()
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert len(requests) == 1
+    response_format = requests[0].body["response_format"]
+    assert response_format["type"] == "json_schema"
+    assert response_format["json_schema"]["schema"]["properties"].keys() == {
+        "introduction",
+        "sections",
+        "topics",
+        "generalTopics",
+    }
+    with duckdb.connect(str(tmp_path / "home" / "catalog.duckdb"), read_only=True) as con:
+        stored, backend = con.execute("SELECT summary_json, backend FROM summaries").fetchone()
+        complexities = con.execute("SELECT list(complexity ORDER BY idx) FROM general_topics").fetchone()[0]
+    assert json.loads(stored) == answer and backend == "openai"
+    assert [str(c) for c in complexities] == [str(g.complexity) for g in parse_summary(answer).generalTopics]
+    leaked = [p for p in (tmp_path / "home").rglob("*") if p.is_file() and b"sk-test-cli-key-123" in p.read_bytes()]
+    assert leaked == [] and "sk-test-cli-key-123" not in done.stdout + done.stderr
+
+
+def test_ingest_refuses_a_file_url_before_doing_anything(tmp_path: Path) -> None:
+    done = tubescribe(tmp_path / "home", "ingest", "file:///etc/passwd")
+    assert done.returncode != 0
+    assert "not an http(s) URL" in done.stdout + done.stderr
+    assert not (tmp_path / "home" / "catalog.duckdb").exists()
+
+
+@pytest.mark.slow
+def test_ingest_of_a_dead_url_exits_non_zero_with_the_reason(tmp_path: Path) -> None:
+    with serve_sample_channel() as feed:
+        dead = feed.replace("feed.xml", "gone.xml")
+        done = tubescribe(tmp_path / "home", "ingest", dead)
+    assert done.returncode != 0
+    assert "404" in done.stdout + done.stderr
+
+
+def test_schema_prints_the_contract(tmp_path: Path) -> None:
+    done = tubescribe(tmp_path, "schema")
+    assert done.returncode == 0
+    schema = json.loads(done.stdout)
+    assert schema["required"] == ["introduction", "sections", "topics", "generalTopics"]
+
+
+def test_query_without_a_catalog_says_how_to_make_one(tmp_path: Path) -> None:
+    done = tubescribe(tmp_path / "home", "query", "SELECT 1")
+    assert done.returncode != 0
+    assert "tubescribe ingest" in done.stderr
+
+
+def _catalog_with_one_video(home: Path) -> None:
+    from tubescribe.catalog import apply_schema
+
+    home.mkdir(parents=True)
+    with duckdb.connect(str(home / "catalog.duckdb")) as con:
+        apply_schema(con)
+        con.execute(
+            "INSERT INTO videos VALUES ('v1', 'c1', 'A video', 'http://x/v1', NULL, 60, 'generic', "
+            "'loaded', NULL, NULL, NULL, now(), now())"
+        )
+
+
+@pytest.mark.parametrize("fmt", ["table", "csv", "json"])
+def test_query_renders_each_format(tmp_path: Path, fmt: str) -> None:
+    _catalog_with_one_video(tmp_path / "home")
+    done = tubescribe(tmp_path / "home", "query", "--format", fmt, "SELECT video_id, title FROM videos")
+    assert done.returncode == 0, done.stderr
+    if fmt == "json":
+        assert json.loads(done.stdout) == [{"video_id": "v1", "title": "A video"}]
+    elif fmt == "csv":
+        assert done.stdout.splitlines()[:2] == ["video_id,title", "v1,A video"]
+    else:
+        assert "A video" in done.stdout
+
+
+def test_query_reads_sql_from_stdin(tmp_path: Path) -> None:
+    _catalog_with_one_video(tmp_path / "home")
+    done = tubescribe(tmp_path / "home", "query", "--format", "json", stdin="SELECT count(*) AS n FROM videos")
+    assert json.loads(done.stdout) == [{"n": 1}]
+
+
+def test_query_cannot_write_the_catalog(tmp_path: Path) -> None:
+    _catalog_with_one_video(tmp_path / "home")
+    done = tubescribe(tmp_path / "home", "query", "DELETE FROM videos")
+    assert done.returncode != 0
+    assert "read-only" in done.stderr.lower()
+    with duckdb.connect(str(tmp_path / "home" / "catalog.duckdb"), read_only=True) as con:
+        assert con.execute("SELECT count(*) FROM videos").fetchone()[0] == 1
+
+
+def test_show_an_unknown_video_says_how_to_list_them(tmp_path: Path) -> None:
+    _catalog_with_one_video(tmp_path / "home")
+    done = tubescribe(tmp_path / "home", "show", "nope")
+    assert done.returncode != 0
+    assert "SELECT video_id, title FROM videos" in done.stderr
+
+
+def test_channels_add_list_remove(tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    assert tubescribe(home, "channels", "add", "https://example.com/feed.xml", "--max-videos", "5").returncode == 0
+    listed = tubescribe(home, "channels", "list")
+    assert "https://example.com/feed.xml" in listed.stdout
+    assert tubescribe(home, "channels", "remove", "https://example.com/feed.xml").returncode == 0
+    assert "example.com" not in tubescribe(home, "channels", "list").stdout

@@ -1,0 +1,168 @@
+"""Discover stage: yt-dlp lists the loopback sample feed into Video records; select picks by date and count."""
+
+from __future__ import annotations
+
+import socket
+from collections.abc import Iterator
+from datetime import UTC, date, datetime, timedelta
+
+import pytest
+
+from tubescribe.discover import DiscoverError, check_channel_url, list_channel, select
+from tubescribe.records import Video
+from tubescribe.sample import serve_sample_channel
+
+# What feed.xml.tmpl says, written out by hand: guid -> (title, pubDate in UTC, itunes:duration).
+FEED = {
+    "zig": ("Zig in 100 Seconds", datetime(2024, 3, 4, 15, 0, tzinfo=UTC), 182.0),
+    "rust": ("Rust in 100 Seconds", datetime(2024, 5, 14, 15, 0, tzinfo=UTC), 154.0),
+    "react": ("React in 100 Seconds", datetime(2024, 8, 9, 15, 0, tzinfo=UTC), 181.0),
+    "typescript_fireship": ("TypeScript in 100 Seconds", datetime(2024, 11, 20, 15, 0, tzinfo=UTC), 267.0),
+    "localized_deployment": ("Localized Deployments Explained", datetime(2025, 2, 6, 15, 0, tzinfo=UTC), 208.0),
+}
+NEWEST_FIRST = ["localized_deployment", "typescript_fireship", "react", "rust", "zig"]
+
+
+@pytest.fixture(scope="module")
+def listed() -> Iterator[list[Video]]:
+    """The whole sample channel, listed once for the select tests."""
+    with serve_sample_channel() as url:
+        yield list_channel(url)
+
+
+def ids(videos: list[Video]) -> list[str]:
+    return [v.video_id for v in videos]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+# -- listing ---------------------------------------------------------------------------------------
+def test_small_feed_lists_its_two_videos_newest_first(small_feed: str) -> None:
+    assert ids(list_channel(small_feed)) == ["react", "rust"]
+
+
+def test_sample_feed_lists_every_guid_newest_first(sample_feed: str) -> None:
+    assert ids(list_channel(sample_feed)) == NEWEST_FIRST
+
+
+def test_titles_come_from_the_feed(sample_feed: str) -> None:
+    assert {v.video_id: v.title for v in list_channel(sample_feed)} == {k: t for k, (t, _, _) in FEED.items()}
+
+
+def test_publish_dates_come_from_pubdate_in_utc(sample_feed: str) -> None:
+    videos = list_channel(sample_feed)
+    assert {v.video_id: v.published_at for v in videos} == {k: when for k, (_, when, _) in FEED.items()}
+    assert all(v.published_at is not None and v.published_at.utcoffset() == timedelta(0) for v in videos)
+
+
+def test_durations_come_from_the_feed(sample_feed: str) -> None:
+    assert {v.video_id: v.duration_s for v in list_channel(sample_feed)} == {k: d for k, (_, _, d) in FEED.items()}
+
+
+def test_every_video_carries_one_channel(small_feed: str) -> None:
+    videos = list_channel(small_feed)
+    assert {(v.channel_id, v.channel_title, v.channel_url) for v in videos} == {
+        ("generic-tubescribe-sample-channel", "tubescribe sample channel", small_feed)
+    }
+
+
+def test_video_urls_point_at_the_enclosures(small_feed: str) -> None:
+    base = small_feed.rsplit("/", 1)[0]
+    urls = {v.video_id: v.url.split("#")[0] for v in list_channel(small_feed)}
+    assert urls == {"react": f"{base}/react.mp4", "rust": f"{base}/rust.webm"}
+
+
+def test_listing_twice_gives_the_same_records(small_feed: str) -> None:
+    assert list_channel(small_feed) == list_channel(small_feed)
+
+
+# -- select ----------------------------------------------------------------------------------------
+def test_select_without_bounds_keeps_everything_newest_first(listed: list[Video]) -> None:
+    assert ids(select(listed)) == NEWEST_FIRST
+
+
+def test_select_since_includes_the_boundary_day(listed: list[Video]) -> None:
+    assert ids(select(listed, since=date(2024, 8, 9))) == ["localized_deployment", "typescript_fireship", "react"]
+
+
+def test_select_since_the_day_after_excludes_it(listed: list[Video]) -> None:
+    assert ids(select(listed, since=date(2024, 8, 10))) == ["localized_deployment", "typescript_fireship"]
+
+
+def test_select_until_includes_the_boundary_day(listed: list[Video]) -> None:
+    assert ids(select(listed, until=date(2024, 5, 14))) == ["rust", "zig"]
+
+
+def test_select_until_the_day_before_excludes_it(listed: list[Video]) -> None:
+    assert ids(select(listed, until=date(2024, 5, 13))) == ["zig"]
+
+
+def test_select_between_exact_boundaries(listed: list[Video]) -> None:
+    chosen = select(listed, since=date(2024, 5, 14), until=date(2024, 11, 20))
+    assert ids(chosen) == ["typescript_fireship", "react", "rust"]
+
+
+def test_select_single_day(listed: list[Video]) -> None:
+    assert ids(select(listed, since=date(2024, 3, 4), until=date(2024, 3, 4))) == ["zig"]
+
+
+def test_select_limit_keeps_the_newest(listed: list[Video]) -> None:
+    assert ids(select(listed, limit=2)) == ["localized_deployment", "typescript_fireship"]
+
+
+def test_select_limit_applies_after_the_date_window(listed: list[Video]) -> None:
+    assert ids(select(listed, since=date(2024, 1, 1), until=date(2024, 12, 31), limit=2)) == [
+        "typescript_fireship",
+        "react",
+    ]
+
+
+def test_select_empty_window_gives_nothing(listed: list[Video]) -> None:
+    assert select(listed, since=date(2025, 2, 7)) == []
+
+
+def test_select_sorts_unsorted_input_newest_first(listed: list[Video]) -> None:
+    assert ids(select(list(reversed(listed)))) == NEWEST_FIRST
+
+
+def test_select_with_a_date_bound_drops_undated_videos(listed: list[Video]) -> None:
+    undated = listed[0].model_copy(update={"video_id": "undated", "published_at": None})
+    assert "undated" not in ids(select([*listed, undated], since=date(2000, 1, 1)))
+
+
+# -- refused and dead URLs -------------------------------------------------------------------------
+@pytest.mark.parametrize("url", ["file:///etc/passwd", "not a url", "ftp://127.0.0.1/feed.xml", "http:///feed.xml", ""])
+def test_non_http_url_is_refused(url: str) -> None:
+    with pytest.raises(DiscoverError, match="not an http"):
+        list_channel(url)
+
+
+def test_check_channel_url_strips_whitespace() -> None:
+    assert check_channel_url("  https://example.com/feed.xml\n") == "https://example.com/feed.xml"
+
+
+def test_url_with_nothing_listening_raises_discover_error() -> None:
+    url = f"http://127.0.0.1:{free_port()}/feed.xml"
+    with pytest.raises(DiscoverError, match="could not list") as caught:
+        list_channel(url)
+    message = str(caught.value)
+    assert url in message
+    assert "refused" in message.lower()
+    assert not message.startswith("ERROR")
+
+
+def test_missing_feed_path_raises_discover_error_naming_404(sample_feed: str) -> None:
+    url = sample_feed.replace("feed.xml", "missing.xml")
+    with pytest.raises(DiscoverError, match="could not list") as caught:
+        list_channel(url)
+    assert url in str(caught.value)
+    assert "404" in str(caught.value)
+
+
+def test_single_media_url_is_not_a_channel(sample_feed: str) -> None:
+    with pytest.raises(DiscoverError, match="single video"):
+        list_channel(sample_feed.replace("feed.xml", "rust.webm"))

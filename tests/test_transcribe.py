@@ -1,0 +1,161 @@
+"""Transcribe stage: the bundled tiny.en model hears the sample speech; bad input and bad models fail clearly."""
+
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import replace
+from itertools import pairwise
+from pathlib import Path
+
+import jiwer
+import pytest
+
+from tubescribe.records import Transcript
+from tubescribe.sample import SAMPLE_DIR
+from tubescribe.settings import BUNDLED_MODEL, Settings
+from tubescribe.transcribe import TranscribeError, settings_key, transcribe_file
+
+AUDIO = SAMPLE_DIR / "rust.webm"
+FEED_DURATION_S = 154.0  # <itunes:duration> of rust in feed.xml.tmpl
+# Measured: 0.124 with the bundled tiny.en, beam 5, VAD on (espeak-ng speech). 0.35 leaves ample margin.
+MAX_WER = 0.35
+# Runs faster-whisper (the model loads once per process; rust.webm is transcribed once per module).
+slow = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def defaults(tmp_path_factory: pytest.TempPathFactory) -> Settings:
+    # Built directly rather than from the environment, so a developer's TUBESCRIBE_WHISPER_* cannot leak in.
+    return Settings(home=tmp_path_factory.mktemp("home"))
+
+
+@pytest.fixture(scope="module")
+def transcript(defaults: Settings) -> Transcript:
+    """rust.webm through the bundled model, once for the whole module."""
+    return transcribe_file("rust", AUDIO, defaults)
+
+
+def normalise(text: str) -> str:
+    """Lower case, punctuation dropped ("high-level" and "highlevel" compare equal), single spaces."""
+    text = re.sub(r"[-'\u2019]", "", text.lower())
+    return " ".join(re.sub(r"[^a-z0-9]+", " ", text).split())
+
+
+# -- the bundled model on real speech --------------------------------------------------------------
+@slow
+def test_bundled_model_hears_english(transcript: Transcript) -> None:
+    assert transcript.language == "en"
+
+
+@slow
+def test_transcript_records_its_model_and_settings_key(transcript: Transcript, defaults: Settings) -> None:
+    assert transcript.video_id == "rust"
+    assert transcript.model == BUNDLED_MODEL
+    assert transcript.settings_key == settings_key(defaults)
+
+
+@slow
+def test_audio_duration_matches_the_feed(transcript: Transcript) -> None:
+    assert transcript.audio_duration_s == pytest.approx(FEED_DURATION_S, abs=1.5)
+
+
+@slow
+def test_segments_are_numbered_in_order(transcript: Transcript) -> None:
+    assert len(transcript.segments) > 5
+    assert [s.idx for s in transcript.segments] == list(range(len(transcript.segments)))
+
+
+@slow
+def test_every_segment_starts_before_it_ends(transcript: Transcript) -> None:
+    assert all(0 <= s.start_s < s.end_s for s in transcript.segments)
+
+
+@slow
+def test_segments_do_not_overlap(transcript: Transcript) -> None:
+    assert all(a.end_s <= b.start_s for a, b in pairwise(transcript.segments))
+
+
+@slow
+def test_segments_stay_within_the_audio(transcript: Transcript) -> None:
+    assert transcript.segments[-1].end_s <= transcript.audio_duration_s
+    # Speech runs to the end of the sample, so the segments should cover most of it.
+    assert transcript.segments[-1].end_s > 0.9 * transcript.audio_duration_s
+
+
+@slow
+def test_segment_text_is_stripped_and_non_empty(transcript: Transcript) -> None:
+    assert all(s.text and s.text == s.text.strip() for s in transcript.segments)
+
+
+@slow
+def test_word_error_rate_against_the_source_text(transcript: Transcript) -> None:
+    reference = normalise((SAMPLE_DIR / "rust.txt").read_text(encoding="utf-8"))
+    wer = jiwer.wer(reference, normalise(transcript.text))
+    assert wer < MAX_WER, f"word error rate {wer:.3f}"
+
+
+# -- settings_key ----------------------------------------------------------------------------------
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"whisper_model": "small.en"},
+        {"whisper_beam_size": 1},
+        {"whisper_vad": False},
+        {"whisper_compute_type": "float32"},
+        {"whisper_language": "en"},
+    ],
+    ids=lambda change: next(iter(change)),
+)
+def test_settings_key_changes_with_what_changes_the_words(defaults: Settings, change: dict[str, object]) -> None:
+    assert settings_key(replace(defaults, **change)) != settings_key(defaults)
+
+
+def test_settings_key_ignores_cpu_threads(defaults: Settings) -> None:
+    assert settings_key(replace(defaults, whisper_cpu_threads=3)) == settings_key(defaults)
+
+
+def test_settings_key_ignores_the_home(defaults: Settings, tmp_path: Path) -> None:
+    assert settings_key(replace(defaults, home=tmp_path)) == settings_key(defaults)
+
+
+def test_settings_key_is_short_and_file_name_safe(defaults: Settings) -> None:
+    assert re.fullmatch(r"[0-9a-f]{12}", settings_key(defaults))
+
+
+# -- failures --------------------------------------------------------------------------------------
+@slow
+def test_corrupt_media_raises_transcribe_error(defaults: Settings, tmp_path: Path) -> None:
+    junk = tmp_path / "junk.m4a"
+    junk.write_bytes(os.urandom(64 * 1024))
+    with pytest.raises(TranscribeError, match=r"junk: could not decode junk\.m4a"):
+        transcribe_file("junk", junk, defaults)
+
+
+@slow
+def test_empty_media_raises_transcribe_error(defaults: Settings, tmp_path: Path) -> None:
+    empty = tmp_path / "empty.webm"
+    empty.touch()
+    with pytest.raises(TranscribeError, match="could not decode"):
+        transcribe_file("empty", empty, defaults)
+
+
+@slow
+def test_missing_media_raises_transcribe_error(defaults: Settings, tmp_path: Path) -> None:
+    with pytest.raises(TranscribeError, match="could not decode"):
+        transcribe_file("gone", tmp_path / "gone.m4a", defaults)
+
+
+def test_folder_that_is_not_a_model_raises_a_helpful_transcribe_error(defaults: Settings, tmp_path: Path) -> None:
+    not_a_model = tmp_path / "not-a-model"
+    not_a_model.mkdir()
+    with pytest.raises(TranscribeError, match="could not load Whisper model") as caught:
+        transcribe_file("rust", AUDIO, replace(defaults, whisper_model=str(not_a_model)))
+    assert str(not_a_model) in str(caught.value)
+    assert "TUBESCRIBE_WHISPER_MODEL" in str(caught.value)
+
+
+def test_missing_model_path_raises_a_helpful_transcribe_error(defaults: Settings, tmp_path: Path) -> None:
+    missing = str(tmp_path / "no" / "such" / "model")
+    with pytest.raises(TranscribeError, match="TUBESCRIBE_WHISPER_MODEL"):
+        transcribe_file("rust", AUDIO, replace(defaults, whisper_model=missing))

@@ -11,10 +11,9 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from fake_openai import FakeOpenAI, completion
 from tubescribe.contract import parse_summary
 from tubescribe.sample import serve_sample_channel
-
-from fake_openai import FakeOpenAI, completion
 
 EXAMPLES = json.loads((Path(__file__).resolve().parents[1] / "plugins/tubescribe/prompts/examples.json").read_text())
 

@@ -77,6 +77,26 @@ def test_ingest_with_the_openai_backend_stores_the_models_answer_as_given(tmp_pa
     assert leaked == [] and "sk-test-cli-key-123" not in done.stdout + done.stderr
 
 
+@pytest.mark.slow
+def test_resummarize_adds_a_new_summary_without_downloading_and_views_show_the_newest(tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    with serve_sample_channel(only=["rust"]) as feed:
+        assert tubescribe(home, "ingest", feed).returncode == 0
+    media = {p: p.stat().st_mtime_ns for p in (home / "media").iterdir()}
+    # The feed server is gone now: a download attempt would fail the run.
+    with FakeOpenAI() as llm:
+        llm.script(completion(EXAMPLES[0]["summary"]))
+        done = tubescribe(home, "resummarize", "--summarizer", "openai", "--where", "video_id = 'rust'",
+                          env={"OPENAI_BASE_URL": llm.base_url})
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert {p: p.stat().st_mtime_ns for p in (home / "media").iterdir()} == media
+    with duckdb.connect(str(home / "catalog.duckdb"), read_only=True) as con:
+        backends = con.execute("SELECT list(backend ORDER BY created_at) FROM summaries").fetchone()[0]
+        latest = con.execute("SELECT backend, introduction FROM latest_summaries").fetchall()
+    assert backends == ["local", "openai"]
+    assert latest == [("openai", EXAMPLES[0]["summary"]["introduction"])]
+
+
 def test_ingest_refuses_a_file_url_before_doing_anything(tmp_path: Path) -> None:
     done = tubescribe(tmp_path / "home", "ingest", "file:///etc/passwd")
     assert done.returncode != 0

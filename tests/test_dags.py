@@ -25,7 +25,7 @@ def dagbag():
 
 def test_dag_files_import_without_errors(dagbag) -> None:
     assert dagbag.import_errors == {}
-    assert set(dagbag.dag_ids) == {"tubescribe_backfill", "tubescribe_nightly"}
+    assert set(dagbag.dag_ids) == {"tubescribe_backfill", "tubescribe_nightly", "tubescribe_resummarize"}
 
 
 @pytest.mark.parametrize("dag_id", ["tubescribe_backfill", "tubescribe_nightly"])
@@ -45,7 +45,7 @@ def test_per_video_stages_are_mapped_over_batches(dagbag, dag_id: str) -> None:
         assert isinstance(dag.get_task(task_id), MappedOperator), task_id
 
 
-@pytest.mark.parametrize("dag_id", ["tubescribe_backfill", "tubescribe_nightly"])
+@pytest.mark.parametrize("dag_id", ["tubescribe_backfill", "tubescribe_nightly", "tubescribe_resummarize"])
 def test_only_load_writes_and_it_runs_in_the_one_slot_pool(dagbag, dag_id: str) -> None:
     dag = dagbag.dags[dag_id]
     pools = {t.task_id: t.pool for t in dag.tasks}
@@ -93,3 +93,8 @@ def test_parsing_a_dag_file_does_no_io(path: Path, tmp_path: Path, monkeypatch: 
 @pytest.mark.parametrize("path", DAG_FILES, ids=[p.name for p in DAG_FILES])
 def test_dag_files_stay_wiring(path: Path) -> None:
     assert len(path.read_text().splitlines()) < 100
+
+
+def test_resummarize_never_downloads_or_transcribes(dagbag) -> None:
+    task_ids = {t.task_id for t in dagbag.dags["tubescribe_resummarize"].tasks}
+    assert task_ids == {"select_loaded", "summarize", "load", "report"}

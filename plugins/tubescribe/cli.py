@@ -64,6 +64,20 @@ def ingest(
 
 
 @app.command()
+def resummarize(
+    summarizer: Annotated[str | None, typer.Option(help="local (offline) or openai")] = None,
+    where: Annotated[
+        str | None, typer.Option(help="SQL filter over video_overview, e.g. \"channel = 'Fireship'\"")
+    ] = None,
+) -> None:
+    """Summarize videos already in the catalog again (no download, no transcription); older summaries stay."""
+    from tubescribe.runner import resummarize as run_resummarize
+
+    ok = run_resummarize(_settings(summarizer=summarizer), where, console)
+    raise typer.Exit(0 if ok else 1)
+
+
+@app.command()
 def query(
     sql: Annotated[str | None, typer.Argument(help="SQL to run (or use --file, or pipe it on stdin)")] = None,
     file: Annotated[Path | None, typer.Option("--file", "-f", help="Read the SQL from a file")] = None,

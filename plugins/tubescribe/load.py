@@ -42,7 +42,7 @@ def load_videos(settings: Settings, video_ids: list[str], transcript_key: str, s
                 pending.append(video_id)
                 continue
             failure = store.failure(video_id)
-            transcript = store.transcript(video_id, transcript_key)
+            transcript = store.find_transcript(video_id, transcript_key)
             summary = store.summary(video_id, summary_key)
             run_sql(
                 con,

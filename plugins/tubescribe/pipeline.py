@@ -86,6 +86,24 @@ def discover_registered(settings: Settings, max_batches: int = 1024) -> list[lis
     return batches
 
 
+def select_loaded(settings: Settings, where: str | None = None) -> list[list[str]]:
+    """Batches of videos already in the catalog (optionally filtered), for re-summarizing."""
+    from tubescribe.catalog import connect_read_only
+
+    store = Store(settings)
+    with connect_read_only(settings) as con:
+        # The filter is the user's own SQL over video_overview, run on a read-only connection: the same
+        # trust as `tubescribe query`, so it is composed as text, not bound.
+        sql = "SELECT video_id FROM video_overview WHERE status = 'loaded'"
+        rows = con.execute(f"{sql} AND ({where}) ORDER BY video_id" if where else f"{sql} ORDER BY video_id").fetchall()
+    chosen = [video_id for (video_id,) in rows]
+    for video_id in chosen:
+        store.clear_failure(video_id)
+        progress.emit(video_id, "select", "done", "already transcribed")
+    size = settings.batch_size
+    return [chosen[i : i + size] for i in range(0, len(chosen), size)]
+
+
 def _each(settings: Settings, video_ids: list[str], stage: str, work: Callable[[Store, str], str | None]) -> list[str]:
     """Run one stage over a batch: skip videos that already failed, record new failures, carry on."""
     store = Store(settings)
@@ -165,7 +183,7 @@ def summarize(settings: Settings, video_ids: list[str]) -> list[str]:
     def work(store: Store, video_id: str) -> str | None:
         if store.summary(video_id, key):
             return None
-        transcript = store.transcript(video_id, tkey)
+        transcript = store.find_transcript(video_id, tkey)
         if transcript is None:
             raise LookupError(f"{video_id} has no transcript")
         record = summarizer.summarize(_video(store, video_id), transcript)

@@ -1,4 +1,4 @@
-"""`tubescribe ingest` and `tubescribe demo`: run the real backfill DAG in this process, with progress."""
+"""`tubescribe ingest`, `resummarize` and `demo`: run the real DAGs in this process, with progress."""
 
 from __future__ import annotations
 
@@ -12,8 +12,6 @@ from rich.table import Table
 from tubescribe import progress
 from tubescribe.settings import Settings
 
-STAGES = ("discover", "download", "transcribe", "summarize", "load")
-
 
 def ingest(
     settings: Settings,
@@ -25,7 +23,6 @@ def ingest(
     console: Console,
 ) -> bool:
     """Ingest URLs through the backfill DAG; print progress and what landed; True if every video landed."""
-    from tubescribe import airflow_env
     from tubescribe.discover import DiscoverError, check_channel_url
 
     try:
@@ -33,24 +30,38 @@ def ingest(
     except DiscoverError as exc:
         console.print(f"[red]error:[/red] {exc}")
         return False
+    console.print(f"ingesting {', '.join(urls)} into {settings.catalog_path}")
+    conf = {"urls": urls, "since": since, "until": until, "limit": limit}
+    return run(
+        settings,
+        "tubescribe_backfill",
+        conf,
+        console,
+        nothing="no videos matched (check the URL, --since/--until and --limit)",
+    )
+
+
+def resummarize(settings: Settings, where: str | None, console: Console) -> bool:
+    """Summarize catalogued videos again through the resummarize DAG; True if every one landed."""
+    console.print(f"re-summarizing with {settings.summarizer} in {settings.catalog_path}")
+    return run(settings, "tubescribe_resummarize", {"where": where}, console, nothing="no loaded video matched --where")
+
+
+def run(settings: Settings, dag_id: str, conf: dict[str, Any], console: Console, *, nothing: str) -> bool:
+    """Run a DAG in this process with live progress, then print what landed; True if all of it landed."""
+    from tubescribe import airflow_env
+
     airflow_env.configure(settings)
     with console.status("preparing Airflow (first run only takes a few seconds)"):
         airflow_env.initialise(settings)
-    conf: dict[str, Any] = {
-        "urls": urls,
-        "since": since,
-        "until": until,
-        "limit": limit,
-        "summarizer": settings.summarizer,
-        "whisper_model": settings.whisper_model,
-    }
+    conf = {**conf, "summarizer": settings.summarizer, "whisper_model": settings.whisper_model}
     selected: list[str] = []
     failed: dict[str, str] = {}
     # Bound to the terminal now: while the DAG runs, stdout is redirected to Airflow's log file.
     term = Console(file=console.file, force_terminal=console.is_terminal, width=console.width)
 
     def show(event: progress.Event) -> None:
-        if event.stage == "discover" and event.status == "done":
+        if event.stage in ("discover", "select") and event.status == "done":
             selected.append(event.video_id)
         if event.status == "failed":
             failed[event.video_id] = f"{event.stage}: {event.detail}"
@@ -59,15 +70,14 @@ def ingest(
             mark = "[green]✓[/green]" if event.status == "done" else "[dim]·[/dim]"
             term.print(f"{mark} {event.stage:<10} {event.video_id}  [dim]{event.detail}[/dim]")
 
-    console.print(f"ingesting {', '.join(urls)} into {settings.catalog_path}")
     stop = progress.listen(show)
     try:
         with _quiet_airflow(settings):
-            state = airflow_env.run_dag("tubescribe_backfill", conf)
+            state = airflow_env.run_dag(dag_id, conf)
     finally:
         stop()
     if not selected and not failed:
-        console.print("[yellow]no videos matched[/yellow] (check the URL, --since/--until and --limit)")
+        console.print(f"[yellow]{nothing}[/yellow]")
     else:
         print_landed(console, settings, selected)
     ok = state == "success" and not failed

@@ -99,6 +99,21 @@ class Store:
     def transcript(self, video_id: str, settings_key: str) -> Transcript | None:
         return self._read(self.transcript_path(video_id, settings_key), Transcript)
 
+    def find_transcript(self, video_id: str, settings_key: str) -> Transcript | None:
+        """The transcript made with these settings, else the newest one made with any settings.
+
+        Re-summarizing must not force a re-transcription just because a Whisper setting changed since.
+        """
+        found = self.transcript(video_id, settings_key)
+        if found is not None:
+            return found
+        others = sorted(self.video_dir(video_id).glob("transcript-*.json"), key=lambda p: p.stat().st_mtime)
+        for path in reversed(others):
+            found = self._read(path, Transcript)
+            if found is not None:
+                return found
+        return None
+
     def summary_path(self, video_id: str, key: str) -> Path:
         return self.video_dir(video_id) / f"summary-{key}.json"
 

@@ -69,6 +69,13 @@ def discover_registered(params: dict[str, Any] | None = None) -> list[list[str]]
     return pipeline.discover_registered(pipeline.settings_from_params(params), _max_batches())
 
 
+@task
+def select_loaded(params: dict[str, Any] | None = None) -> list[list[str]]:
+    """Re-summarize: the catalog's loaded videos matching the run's `where` filter, batched."""
+    params = params or {}
+    return pipeline.select_loaded(pipeline.settings_from_params(params), params.get("where"))
+
+
 @task(**NETWORK_RETRIES)
 def download(batch: list[str], params: dict[str, Any] | None = None) -> list[str]:
     return pipeline.download(pipeline.settings_from_params(params), batch)

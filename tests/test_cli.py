@@ -86,8 +86,15 @@ def test_resummarize_adds_a_new_summary_without_downloading_and_views_show_the_n
     # The feed server is gone now: a download attempt would fail the run.
     with FakeOpenAI() as llm:
         llm.script(completion(EXAMPLES[0]["summary"]))
-        done = tubescribe(home, "resummarize", "--summarizer", "openai", "--where", "video_id = 'rust'",
-                          env={"OPENAI_BASE_URL": llm.base_url})
+        done = tubescribe(
+            home,
+            "resummarize",
+            "--summarizer",
+            "openai",
+            "--where",
+            "video_id = 'rust'",
+            env={"OPENAI_BASE_URL": llm.base_url},
+        )
     assert done.returncode == 0, done.stdout + done.stderr
     assert {p: p.stat().st_mtime_ns for p in (home / "media").iterdir()} == media
     with duckdb.connect(str(home / "catalog.duckdb"), read_only=True) as con:
@@ -95,6 +102,14 @@ def test_resummarize_adds_a_new_summary_without_downloading_and_views_show_the_n
         latest = con.execute("SELECT backend, introduction FROM latest_summaries").fetchall()
     assert backends == ["local", "openai"]
     assert latest == [("openai", EXAMPLES[0]["summary"]["introduction"])]
+
+
+def test_resummarize_refuses_a_filter_that_smuggles_in_a_write(tmp_path: Path) -> None:
+    _catalog_with_one_video(tmp_path / "home")
+    outside = tmp_path / "stolen.csv"
+    done = tubescribe(tmp_path / "home", "resummarize", "--where", f"true); COPY videos TO '{outside}'; SELECT (1")
+    assert done.returncode != 0
+    assert not outside.exists()
 
 
 def test_ingest_refuses_a_file_url_before_doing_anything(tmp_path: Path) -> None:

@@ -2,6 +2,12 @@
 
 Only one process writes at a time: writers take an exclusive file lock beside the database, which
 is what makes the catalog safe under the scheduler's parallel workers and a CLI run at once.
+
+DuckDB lets a file be open either by one read-write process or by read-only ones, never both, so an
+analyst holding `catalog.duckdb` open would block every load. The writer therefore works on a
+private file (`.writer/catalog.duckdb`) and, after each successful write, checkpoints it and
+publishes a copy at `catalog.duckdb` with an atomic rename. Readers keep the snapshot they opened;
+the next connection sees the new one.
 """
 
 from __future__ import annotations
@@ -10,6 +16,7 @@ import fcntl
 import functools
 import os
 import re
+import shutil
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -100,15 +107,30 @@ def writer(settings: Settings, lock_timeout_s: float = 600.0) -> Iterator[duckdb
                         f"another tubescribe process held the catalog lock for {lock_timeout_s:g} s"
                     ) from None
                 time.sleep(0.2)
+        path = settings.writer_catalog_path
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if not path.exists() and settings.catalog_path.exists():
+            shutil.copyfile(settings.catalog_path, path)  # a catalog published before the writer file was lost
         try:
-            con = duckdb.connect(str(settings.catalog_path))
+            con = duckdb.connect(str(path))
         except duckdb.Error as exc:
-            raise CatalogError(f"could not open {settings.catalog_path} for writing: {exc}") from None
+            raise CatalogError(f"could not open {path} for writing: {exc}") from None
         try:
             apply_schema(con)
             yield con
+            con.execute("CHECKPOINT")
+            publish(path, settings.catalog_path)
         finally:
             con.close()
+
+
+def publish(source: Path, target: Path) -> None:
+    """Copy a checkpointed database to where readers open it, replacing the old copy atomically."""
+    tmp = target.with_name(f".{target.name}.publishing")
+    shutil.copyfile(source, tmp)
+    with open(tmp, "rb+") as fh:
+        os.fsync(fh.fileno())
+    os.replace(tmp, target)
 
 
 @contextmanager

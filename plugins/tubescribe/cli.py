@@ -82,14 +82,20 @@ def query(
     sql: Annotated[str | None, typer.Argument(help="SQL to run (or use --file, or pipe it on stdin)")] = None,
     file: Annotated[Path | None, typer.Option("--file", "-f", help="Read the SQL from a file")] = None,
     fmt: Annotated[str, typer.Option("--format", help="table, csv or json")] = "table",
+    timeout: Annotated[float, typer.Option(min=0.1, help="Stop the query after this many seconds")] = 30.0,
+    memory_limit: Annotated[str, typer.Option(help="DuckDB memory limit for the query, e.g. 2GB")] = "1GB",
 ) -> None:
-    """Run read-only SQL against the catalog."""
+    """Run read-only SQL against the catalog (no writes, files, extensions or settings)."""
     from tubescribe.query import QueryError, render, run_query
 
     if fmt not in ("table", "csv", "json"):
         _fail("--format must be table, csv or json")
     if file is not None:
-        text = file.read_text(encoding="utf-8")
+        try:
+            text = file.read_text(encoding="utf-8")
+        except OSError as exc:
+            _fail(f"cannot read {file}: {exc.strerror}")
+            return
     elif sql is not None:
         text = sql
     elif not sys.stdin.isatty():
@@ -98,11 +104,62 @@ def query(
         _fail("give SQL as an argument, with --file, or on stdin")
         return
     try:
-        columns, rows = run_query(_settings(), text)
+        columns, rows = run_query(_settings(), text, timeout_s=timeout, memory_limit=memory_limit)
     except QueryError as exc:
         _fail(str(exc))
         return
     render(console, columns, rows, fmt)
+
+
+@app.command()
+def search(
+    text: Annotated[str, typer.Argument(help="Words to find in transcripts and summaries")],
+    channel: Annotated[str | None, typer.Option(help="Only this channel (id, URL, or part of its title)")] = None,
+    since: Annotated[str | None, typer.Option(help="Only videos published on or after (YYYY-MM-DD)")] = None,
+    limit: Annotated[int, typer.Option(min=1, help="At most this many hits")] = 10,
+    fmt: Annotated[str, typer.Option("--format", help="table or json")] = "table",
+) -> None:
+    """Full-text search (BM25): each hit links to the second it was said."""
+    from tubescribe.search import SearchError, render_hits
+    from tubescribe.search import search as run_search
+
+    if fmt not in ("table", "json"):
+        _fail("--format must be table or json")
+    try:
+        first = date.fromisoformat(since) if since else None
+    except ValueError:
+        _fail(f"--since {since!r} is not a date like 2024-01-31")
+        return
+    try:
+        hits = run_search(_settings(), text, channel=channel, since=first, limit=limit)
+    except SearchError as exc:
+        _fail(str(exc))
+        return
+    render_hits(console, hits, text, fmt)
+
+
+@app.command()
+def export(
+    fmt: Annotated[str | None, typer.Option("--format", help="Tables as parquet, csv or jsonl")] = None,
+    out: Annotated[Path, typer.Option(help="Folder to write into (created if missing)")] = Path("tubescribe-export"),
+    markdown: Annotated[bool, typer.Option("--markdown", help="One Markdown page per video")] = False,
+    subtitles: Annotated[str | None, typer.Option(help="Subtitles per video from the segments: srt or vtt")] = None,
+    video: Annotated[list[str] | None, typer.Option(help="Only this video for --markdown/--subtitles")] = None,
+) -> None:
+    """Export the catalog's tables (default: parquet), per-video Markdown, or subtitles."""
+    from tubescribe.export import ExportError, export_pages, export_tables
+
+    settings = _settings()
+    try:
+        written = []
+        if fmt is not None or not (markdown or subtitles):
+            written += export_tables(settings, out, fmt or "parquet")
+        if markdown or subtitles:
+            written += export_pages(settings, out, video or (), subtitles=subtitles, markdown=markdown)
+    except ExportError as exc:
+        _fail(str(exc))
+        return
+    console.print(f"wrote {len(written)} files under {out.expanduser().resolve()}")
 
 
 @app.command()

@@ -14,8 +14,10 @@ from typing import TYPE_CHECKING, Any
 
 from tubescribe.catalog import run_sql, transaction, writer
 from tubescribe.records import SummaryRecord, Transcript, Video
+from tubescribe.search import index_refreshed
 from tubescribe.settings import Settings
 from tubescribe.store import Store
+from tubescribe.topics import normalize_topic
 
 if TYPE_CHECKING:
     import duckdb
@@ -35,7 +37,7 @@ def load_videos(settings: Settings, video_ids: list[str], transcript_key: str, s
     store = Store(settings)
     loaded, failed, pending = [], [], []
     now = datetime.now(UTC)
-    with writer(settings) as con, transaction(con):
+    with writer(settings) as con, index_refreshed(con), transaction(con):
         for video_id in video_ids:
             video = store.video(video_id)
             if video is None:
@@ -187,7 +189,9 @@ def save_summary(con: duckdb.DuckDBPyConnection, record: SummaryRecord, summary_
             for i, s in enumerate(summary.sections, start=1)
             for j, text in enumerate(s.topics, start=1)
         ],
-        "tags": [{"idx": i, "text": tag} for i, tag in enumerate(summary.topics, start=1)],
+        "tags": [
+            {"idx": i, "text": tag, "normalized": normalize_topic(tag)} for i, tag in enumerate(summary.topics, start=1)
+        ],
         "general_topics": [
             {"idx": i, "name": g.name, "complexity": str(g.complexity)}
             for i, g in enumerate(summary.generalTopics, start=1)

@@ -88,14 +88,19 @@ def discover_registered(settings: Settings, max_batches: int = 1024) -> list[lis
 
 def select_loaded(settings: Settings, where: str | None = None) -> list[list[str]]:
     """Batches of videos already in the catalog (optionally filtered), for re-summarizing."""
-    from tubescribe.catalog import connect_read_only
+    from tubescribe.sandbox import SandboxError, execute, sandboxed
 
     store = Store(settings)
-    with connect_read_only(settings) as con:
-        # The filter is the user's own SQL over video_overview, run on a read-only connection: the same
-        # trust as `tubescribe query`, so it is composed as text, not bound.
-        sql = "SELECT video_id FROM video_overview WHERE status = 'loaded'"
-        rows = con.execute(f"{sql} AND ({where}) ORDER BY video_id" if where else f"{sql} ORDER BY video_id").fetchall()
+    # The filter is the user's own SQL over video_overview, as trusted as `tubescribe query` and run in
+    # the same sandbox (read-only, one statement, no files), so it is composed as text, not bound.
+    sql = "SELECT video_id FROM video_overview WHERE status = 'loaded'"
+    sql = f"{sql} AND ({where}) ORDER BY video_id" if where else f"{sql} ORDER BY video_id"
+    try:
+        with sandboxed(settings) as con:
+            _, rows = execute(con, sql)
+    except SandboxError as exc:
+        progress.emit("--where", "select", "failed", str(exc))
+        raise
     chosen = [video_id for (video_id,) in rows]
     for video_id in chosen:
         store.clear_failure(video_id)

@@ -1,4 +1,4 @@
-"""Asking the catalog: read-only SQL, rendered as a table, CSV or JSON, and `show` for one video."""
+"""Asking the catalog: sandboxed SQL (see sandbox.py), rendered as a table, CSV or JSON, and `show` for one video."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from rich.console import Console
 from rich.table import Table
 
 from tubescribe.catalog import CatalogError, connect_read_only, run_sql
+from tubescribe.sandbox import DEFAULT_MEMORY_LIMIT, DEFAULT_TIMEOUT_S, SandboxError, execute, sandboxed
 from tubescribe.settings import Settings
 
 
@@ -18,22 +19,15 @@ class QueryError(RuntimeError):
     """A query was refused or failed; the message says why."""
 
 
-def run_query(settings: Settings, sql: str) -> tuple[list[str], list[tuple[Any, ...]]]:
-    """Run SQL on a read-only connection: writes fail inside DuckDB, not in a filter of ours."""
-    import duckdb
-
+def run_query(
+    settings: Settings, sql: str, timeout_s: float = DEFAULT_TIMEOUT_S, memory_limit: str = DEFAULT_MEMORY_LIMIT
+) -> tuple[list[str], list[tuple[Any, ...]]]:
+    """Run a user's SQL in the sandbox: read-only, no files or extensions, locked settings, limits."""
     try:
-        con = connect_read_only(settings)
-    except CatalogError as exc:
+        with sandboxed(settings, memory_limit) as con:
+            return execute(con, sql, timeout_s)
+    except SandboxError as exc:
         raise QueryError(str(exc)) from None
-    with con:
-        try:
-            result = con.execute(sql)
-        except duckdb.Error as exc:
-            raise QueryError(str(exc).splitlines()[0]) from None
-        if result.description is None:
-            return [], []
-        return [d[0] for d in result.description], result.fetchall()
 
 
 def run_named(

@@ -76,10 +76,10 @@ def run(settings: Settings, dag_id: str, conf: dict[str, Any], console: Console,
             state = airflow_env.run_dag(dag_id, conf)
     finally:
         stop()
-    if not selected and not failed:
-        console.print(f"[yellow]{nothing}[/yellow]")
-    else:
+    if selected:
         print_landed(console, settings, selected)
+    elif not failed:
+        console.print(f"[yellow]{nothing}[/yellow]")
     ok = state == "success" and not failed
     if not ok:
         logs = settings.airflow_home / "ingest.log"

@@ -111,6 +111,11 @@ class Settings:
         return self.home / "catalog.duckdb"
 
     @property
+    def writer_catalog_path(self) -> Path:
+        """The writer's private database; readers only ever see the copy published at `catalog_path`."""
+        return self.home / ".writer" / "catalog.duckdb"
+
+    @property
     def media_dir(self) -> Path:
         return self.home / "media"
 

@@ -1,0 +1,162 @@
+"""Full-text search over transcripts and summaries: keeping the BM25 index current, and asking it.
+
+`search_docs` holds one row per transcript segment and per part of each video's newest summary
+(sql/search/refresh_docs.sql); DuckDB's fts extension indexes it. The loader calls `refresh_index`
+at the end of every load, in its writer connection, so search never lags the catalog. The index is
+rebuilt whole, not patched: simpler, and always consistent with the tables it was built from.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass
+from datetime import date
+from typing import TYPE_CHECKING
+from urllib.parse import quote
+
+from rich.console import Console
+from rich.table import Table
+from rich.text import Text
+
+from tubescribe.catalog import run_sql, transaction
+from tubescribe.extensions import load_fts
+from tubescribe.sandbox import DEFAULT_TIMEOUT_S, SandboxError, execute_named, sandboxed
+from tubescribe.settings import Settings
+
+if TYPE_CHECKING:
+    import duckdb
+
+SNIPPET_CHARS = 160
+
+
+class SearchError(RuntimeError):
+    """A search could not run; the message says what to do."""
+
+
+@dataclass(frozen=True)
+class Hit:
+    """One place a search matched: a video, the second to open it at, and the words around the match."""
+
+    video_id: str
+    title: str
+    channel: str | None
+    kind: str  # segment, introduction, section or topics
+    start_s: float
+    snippet: str
+    link: str
+    score: float
+
+
+def refresh_index(con: duckdb.DuckDBPyConnection) -> None:
+    """Rebuild search_docs and its BM25 index from the catalog, in one transaction (writer only)."""
+    load_fts(con)
+    with transaction(con):
+        run_sql(con, "search/refresh_docs")
+        run_sql(con, "search/build_index")
+
+
+def search(
+    settings: Settings,
+    text: str,
+    *,
+    channel: str | None = None,
+    since: date | None = None,
+    limit: int = 10,
+    timeout_s: float = DEFAULT_TIMEOUT_S,
+) -> list[Hit]:
+    """The best `limit` hits for `text`, best first, on a sandboxed read-only connection."""
+    if not text.strip():
+        raise SearchError('give some words to search for, e.g. `tubescribe search "borrow checker"`')
+    try:
+        with sandboxed(settings) as con:
+            _, [(ready,)] = execute_named(con, "search/index_ready", timeout_s=timeout_s)
+            if not ready:
+                raise SearchError("the catalog has no search index yet; every load builds it: run `tubescribe ingest`")
+            params = {"query": text, "channel": channel, "since": since, "limit": limit}
+            _, rows = execute_named(con, "search/hits", params, timeout_s)
+    except SandboxError as exc:
+        raise SearchError(str(exc)) from None
+    return [
+        Hit(
+            video_id=video_id,
+            title=title,
+            channel=channel_title,
+            kind=kind,
+            start_s=start_s,
+            snippet=snippet(doc, text),
+            link=moment_link(extractor, video_id, url, start_s),
+            score=round(score, 4),
+        )
+        for video_id, title, channel_title, kind, start_s, doc, url, extractor, score in rows
+    ]
+
+
+def moment_link(extractor: str, video_id: str, url: str, seconds: float) -> str:
+    """A link that opens the video at `seconds`: YouTube's `&t=123s`, else a media fragment `#t=123`."""
+    at = max(0, int(seconds))
+    if extractor.lower().startswith("youtube"):
+        return f"https://www.youtube.com/watch?v={quote(video_id)}&t={at}s"
+    return f"{url.split('#', 1)[0]}#t={at}"
+
+
+def _pattern(query: str) -> re.Pattern[str] | None:
+    # fts matches Porter stems; a word's first five letters is a close, dependency-free stand-in for
+    # finding where in the text the match is ("allocators" finds "allocate" and "allocation").
+    words = [w for w in re.findall(r"\w+", query.lower()) if len(w) >= 3]
+    if not words:
+        return None
+    prefixes = sorted({w[:5] for w in words}, key=len, reverse=True)
+    return re.compile(r"\b(" + "|".join(map(re.escape, prefixes)) + r")\w*", re.IGNORECASE)
+
+
+def snippet(text: str, query: str, width: int = SNIPPET_CHARS) -> str:
+    """About `width` characters of `text` around the first word that matches the query."""
+    text = " ".join(text.split())
+    if len(text) <= width:
+        return text
+    pattern = _pattern(query)
+    found = pattern.search(text) if pattern else None
+    middle = found.start() if found else 0
+    start = max(0, min(middle - width // 3, len(text) - width))
+    end = start + width
+    if start > 0:
+        start = text.find(" ", start) + 1 or start
+    if end < len(text):
+        end = text.rfind(" ", start, end) if text.rfind(" ", start, end) > start else end
+    return ("…" if start > 0 else "") + text[start:end].strip() + ("…" if end < len(text) else "")
+
+
+def render_hits(console: Console, hits: list[Hit], query: str, fmt: str) -> None:
+    """Print hits as a table (matches highlighted) or as JSON."""
+    if fmt == "json":
+        print(json.dumps([asdict(hit) for hit in hits], ensure_ascii=False, indent=1))
+        return
+    if not hits:
+        console.print(f"no match for {query!r}")
+        return
+    pattern = _pattern(query)
+    table = Table("#", "video", "at", "snippet", "link")
+    for rank, hit in enumerate(hits, start=1):
+        words = Text(hit.snippet)
+        if pattern:
+            words.highlight_regex(pattern, "bold yellow")
+        where = f"{hit.title}\n[dim]{hit.video_id} · {hit.channel or ''} · {hit.kind}[/dim]"
+        table.add_row(str(rank), where, clock(hit.start_s), words, hit.link)
+    console.print(table)
+
+
+def clock(seconds: float) -> str:
+    """Seconds as m:ss, or h:mm:ss from an hour on."""
+    hours, rest = divmod(int(seconds), 3600)
+    minutes, secs = divmod(rest, 60)
+    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
+
+
+@contextmanager
+def index_refreshed(con: duckdb.DuckDBPyConnection) -> Iterator[duckdb.DuckDBPyConnection]:
+    """Rebuild the search index once the enclosed block (a load's transaction) has committed."""
+    yield con
+    refresh_index(con)

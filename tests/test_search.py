@@ -1,0 +1,229 @@
+"""`tubescribe search`: BM25 over segments and summaries, the right video and second first, always current."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from datetime import date
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from sample_catalog import GENERIC_CHANNEL, TKEY, YOUTUBE_ID, build_sample_catalog, segments_of, video_of
+from tubescribe.catalog import apply_schema, run_sql, writer
+from tubescribe.extensions import load_fts
+from tubescribe.load import load_videos
+from tubescribe.local_summarizer import LocalSummarizer
+from tubescribe.records import Segment, Transcript
+from tubescribe.search import SearchError, moment_link, refresh_index, search, snippet
+from tubescribe.settings import Settings
+from tubescribe.store import Store
+from tubescribe.summarize import summary_key
+
+REPO = Path(__file__).resolve().parents[1]
+SEARCH_SQL = sorted(p.stem for p in (REPO / "sql" / "search").glob("*.sql"))
+
+
+@pytest.fixture(scope="module")
+def sample(tmp_path_factory: pytest.TempPathFactory) -> Settings:
+    settings = Settings.load(home=tmp_path_factory.mktemp("search") / "home")
+    build_sample_catalog(settings)
+    return settings
+
+
+def second_of(name: str, words: str) -> float:
+    """Start of the first sample segment (as the fixture cuts them) that holds `words`."""
+    video = video_of(name)
+    assert video.duration_s is not None
+    return next(s.start_s for s in segments_of(name, video.duration_s) if words in s.text)
+
+
+# -- the right video and second first ------------------------------------------------------------
+@pytest.mark.parametrize(
+    ("query", "name", "words"),
+    [
+        ("borrow checker", "rust", "borrow checker"),
+        ("allocators", "zig", "allocators"),
+        ("hypervisor", "localized_deployment", "hypervisor"),
+        ("jsx", "react", "jsx"),
+        ("garbage collector memory safety", "rust", "memory safety"),
+    ],
+)
+def test_search_puts_the_right_video_and_second_first(sample: Settings, query: str, name: str, words: str) -> None:
+    best = search(sample, query)[0]
+    assert (best.video_id, best.kind) == (name, "segment")
+    if name != "zig":  # "allocators" also matches "allocation" (both stem to "alloc"), so any of zig's will do
+        assert best.start_s == second_of(name, words)
+    assert words.split()[0][:5] in best.snippet
+
+
+def test_a_generic_hit_links_to_the_media_at_its_second(sample: Settings) -> None:
+    best = search(sample, "borrow checker")[0]
+    assert best.link == f"http://127.0.0.1:8000/rust.webm#t={int(second_of('rust', 'borrow checker'))}"
+    assert (best.title, best.channel) == ("Rust in 100 Seconds", GENERIC_CHANNEL)
+
+
+def test_a_youtube_hit_links_to_youtube_at_its_second(sample: Settings) -> None:
+    best = search(sample, "typescript released 2012")[0]
+    assert best.video_id == YOUTUBE_ID
+    assert best.link == f"https://www.youtube.com/watch?v={YOUTUBE_ID}&t={int(best.start_s)}s"
+
+
+def test_hits_are_ordered_by_score_and_limited(sample: Settings) -> None:
+    hits = search(sample, "memory", limit=4)
+    assert len(hits) == 4
+    assert [h.score for h in hits] == sorted((h.score for h in hits), reverse=True)
+
+
+def test_channel_filter_matches_part_of_the_title_or_the_id(sample: Settings) -> None:
+    assert {h.video_id for h in search(sample, "typescript", channel="fireship")} == {YOUTUBE_ID}
+    assert {h.video_id for h in search(sample, "typescript", channel="UCsBjURrPoezykLs9EqgamOA")} == {YOUTUBE_ID}
+    assert YOUTUBE_ID not in {h.video_id for h in search(sample, "typescript", channel="sample channel", limit=50)}
+
+
+def test_since_filter_keeps_later_videos_only(sample: Settings) -> None:
+    hits = search(sample, "memory", since=date(2024, 6, 1), limit=50)
+    assert hits and not {h.video_id for h in hits} & {"zig", "rust"}
+
+
+def test_no_match_is_an_empty_list(sample: Settings) -> None:
+    assert search(sample, "xylophone") == []
+
+
+def test_blank_query_says_what_to_give(sample: Settings) -> None:
+    with pytest.raises(SearchError, match="give some words"):
+        search(sample, "   ")
+
+
+# -- what is indexed -----------------------------------------------------------------------------
+def _rows(settings: Settings, sql: str) -> list[tuple[object, ...]]:
+    with duckdb.connect(str(settings.catalog_path), read_only=True) as con:
+        return con.execute(sql).fetchall()
+
+
+def test_every_segment_is_a_document_at_its_own_second(sample: Settings) -> None:
+    matched = (
+        "SELECT count(*) FROM search_docs d JOIN segments s ON s.video_id = d.video_id AND s.idx = d.part "
+        "AND s.start_s = d.start_s AND s.text = d.text WHERE d.kind = 'segment'"
+    )
+    assert _rows(sample, matched) == _rows(sample, "SELECT count(*) FROM segments")
+
+
+def test_summary_sections_point_at_their_start_and_the_rest_at_zero(sample: Settings) -> None:
+    mismatched = _rows(
+        sample,
+        "SELECT d.video_id, d.part FROM search_docs d JOIN video_sections x ON x.video_id = d.video_id "
+        "AND x.idx = d.part WHERE d.kind = 'section' AND d.start_s <> coalesce(x.start_s, 0)",
+    )
+    assert mismatched == []
+    kinds = "SELECT kind, count(*), max(start_s) > 0 FROM search_docs WHERE kind <> 'segment' GROUP BY 1 ORDER BY 1"
+    assert _rows(sample, kinds) == [("introduction", 5, False), ("section", 25, True), ("topics", 5, False)]
+
+
+def test_a_summary_hit_points_at_its_section(sample: Settings) -> None:
+    section_hits = [h for h in search(sample, "ownership borrowing", limit=30) if h.kind == "section"]
+    assert section_hits
+    starts = dict(
+        ((v, s), i) for v, i, s in _rows(sample, "SELECT video_id, idx, coalesce(start_s, 0) FROM video_sections")
+    )
+    assert all((h.video_id, h.start_s) in starts for h in section_hits)
+
+
+# -- always current ------------------------------------------------------------------------------
+def test_the_index_follows_every_load(settings: Settings) -> None:
+    store = Store(settings)
+    summarizer = LocalSummarizer()
+    video = video_of("rust")
+    first = Transcript(
+        video_id="rust",
+        language="en",
+        language_probability=1.0,
+        audio_duration_s=10.0,
+        model="m",
+        settings_key=TKEY,
+        segments=(
+            Segment(idx=0, start_s=0.0, end_s=5.0, text="rust has a borrow checker for memory"),
+            Segment(idx=1, start_s=5.0, end_s=10.0, text="and cargo builds the crates quickly"),
+        ),
+        transcribed_at=video.published_at,
+        elapsed_s=1.0,
+    )
+    store.save_video(video)
+    store.save_transcript(first)
+    store.save_summary(summarizer.summarize(video, first), summary_key(summarizer))
+    load_videos(settings, ["rust"], TKEY, summary_key(summarizer))
+    assert [(h.video_id, h.start_s) for h in search(settings, "cargo crates")][:1] == [("rust", 5.0)]
+
+    # The same video re-transcribed: old words are gone from the index, new ones are found at once.
+    second = first.model_copy(
+        update={"segments": (Segment(idx=0, start_s=0.0, end_s=10.0, text="a fungus named rust grows on iron"),)}
+    )
+    store.save_transcript(second)
+    store.save_summary(summarizer.summarize(video, second), summary_key(summarizer))
+    load_videos(settings, ["rust"], TKEY, summary_key(summarizer))
+    assert search(settings, "cargo crates") == []
+    assert search(settings, "fungus")[0].video_id == "rust"
+
+
+def test_a_catalog_without_an_index_says_how_to_build_it(settings: Settings) -> None:
+    with writer(settings):
+        pass
+    with pytest.raises(SearchError, match=r"no search index yet.*tubescribe ingest"):
+        search(settings, "rust")
+
+
+def test_an_empty_load_builds_an_empty_index(settings: Settings) -> None:
+    load_videos(settings, [], TKEY, "k1")
+    assert search(settings, "rust") == []
+
+
+@pytest.mark.parametrize("name", SEARCH_SQL)
+def test_search_sql_runs_on_an_empty_catalog(tmp_path: Path, name: str) -> None:
+    with duckdb.connect(str(tmp_path / "empty.duckdb")) as con:
+        apply_schema(con)
+        refresh_index(con)
+        load_fts(con)
+        params = {"query": "rust", "channel": None, "since": None, "limit": 5}
+        rows = run_sql(con, f"search/{name}", params)
+    expected = {"index_ready": [(True,)], "refresh_docs": [(0,)]}  # refresh_docs ends with an INSERT: its count
+    assert rows == expected.get(name, [])
+
+
+# -- pieces --------------------------------------------------------------------------------------
+def test_moment_links() -> None:
+    assert moment_link("youtube", "abc_DEF-123", "https://youtu.be/x", 83.9) == (
+        "https://www.youtube.com/watch?v=abc_DEF-123&t=83s"
+    )
+    assert moment_link("generic", "ep1", "https://cdn.example/ep1.mp3#old", 7.2) == "https://cdn.example/ep1.mp3#t=7"
+    assert moment_link("vimeo", "v", "https://vimeo.com/1", -1) == "https://vimeo.com/1#t=0"
+
+
+def test_snippet_centres_on_the_match_and_marks_cuts() -> None:
+    text = " ".join(["filler"] * 60 + ["the", "borrow", "checker", "validates"] + ["more"] * 60)
+    cut = snippet(text, "borrow checker", width=80)
+    assert cut.startswith("…") and cut.endswith("…") and "borrow checker" in cut and len(cut) <= 82
+
+
+def test_snippet_keeps_short_text_whole() -> None:
+    assert snippet("  short   text ", "text") == "short text"
+
+
+# -- the command ---------------------------------------------------------------------------------
+def test_cli_search_json(sample: Settings) -> None:
+    environment = {k: v for k, v in os.environ.items() if not k.startswith(("AIRFLOW", "TUBESCRIBE_"))}
+    environment["TUBESCRIBE_HOME"] = str(sample.home)
+    done = subprocess.run(
+        [sys.executable, "-m", "tubescribe.cli", "search", "borrow checker", "--format", "json", "--limit", "3"],
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    hits = json.loads(done.stdout)
+    assert len(hits) == 3
+    assert (hits[0]["video_id"], hits[0]["start_s"]) == ("rust", second_of("rust", "borrow checker"))
+    assert hits[0]["link"].endswith(f"#t={int(hits[0]['start_s'])}")

@@ -1,0 +1,234 @@
+"""The analysts' views and saved queries: they run on empty and sample catalogs, with no tubescribe code."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from sample_catalog import GENERIC_CHANNEL, build_sample_catalog, listed
+from tubescribe.catalog import apply_schema, run_sql, writer
+from tubescribe.contract import parse_summary
+from tubescribe.load import load_videos
+from tubescribe.query import run_query
+from tubescribe.records import Segment, SummaryRecord, Transcript, Video
+from tubescribe.settings import Settings
+from tubescribe.store import Store
+
+REPO = Path(__file__).resolve().parents[1]
+ANALYTICS = sorted(p.name for p in (REPO / "sql" / "analytics").glob("*.sql"))
+EXAMPLE = json.loads((REPO / "plugins/tubescribe/prompts/examples.json").read_text(encoding="utf-8"))[0]["summary"]
+VIEWS = {
+    "latest_summaries",
+    "video_tags",
+    "video_general_topics",
+    "video_sections",
+    "video_overview",
+    "topic_frequency_by_month",
+    "channel_general_topics",
+    "channel_overview",
+    "new_videos_per_week",
+    "video_processing",
+    "processing_stats",
+}
+
+
+@pytest.fixture(scope="module")
+def sample(tmp_path_factory: pytest.TempPathFactory) -> Settings:
+    settings = Settings.load(home=tmp_path_factory.mktemp("views") / "home")
+    build_sample_catalog(settings)
+    return settings
+
+
+@pytest.fixture
+def empty(settings: Settings) -> Settings:
+    with writer(settings):
+        pass
+    return settings
+
+
+def plain(settings: Settings) -> duckdb.DuckDBPyConnection:
+    """The catalog as any DuckDB user opens it: read-only, no tubescribe code, nothing auto-loaded."""
+    return duckdb.connect(str(settings.catalog_path), read_only=True, config={"autoload_known_extensions": False})
+
+
+def rows(settings: Settings, sql: str) -> list[tuple[object, ...]]:
+    with plain(settings) as con:
+        return con.execute(sql).fetchall()
+
+
+# -- every view, every saved query ---------------------------------------------------------------
+def test_the_schema_defines_the_documented_views(empty: Settings) -> None:
+    names = {name for (name,) in rows(empty, "SELECT view_name FROM duckdb_views() WHERE NOT internal")}
+    assert names == VIEWS
+
+
+@pytest.mark.parametrize("view", sorted(VIEWS))
+def test_view_runs_in_plain_duckdb_on_an_empty_catalog(empty: Settings, view: str) -> None:
+    result = rows(empty, f"SELECT * FROM {view}")
+    assert result == [] or view == "processing_stats"  # processing_stats always has its "(all channels)" row
+
+
+@pytest.mark.parametrize("view", sorted(VIEWS))
+def test_view_runs_in_plain_duckdb_on_the_sample_catalog(sample: Settings, view: str) -> None:
+    assert rows(sample, f"SELECT * FROM {view}")
+
+
+def test_every_table_opens_in_plain_duckdb(sample: Settings) -> None:
+    tables = rows(sample, "SELECT table_name FROM duckdb_tables() WHERE schema_name = 'main'")
+    for (table,) in tables:
+        rows(sample, f"SELECT * FROM {table} LIMIT 1")
+    assert len(tables) == 11
+
+
+@pytest.mark.parametrize("name", ANALYTICS)
+def test_saved_query_runs_on_an_empty_catalog(empty: Settings, name: str) -> None:
+    columns, _ = run_query(empty, (REPO / "sql" / "analytics" / name).read_text(encoding="utf-8"))
+    assert columns
+
+
+@pytest.mark.parametrize("name", ANALYTICS)
+def test_saved_query_answers_on_the_sample_catalog(sample: Settings, name: str) -> None:
+    _, result = run_query(sample, (REPO / "sql" / "analytics" / name).read_text(encoding="utf-8"))
+    assert result
+
+
+@pytest.mark.parametrize("name", ANALYTICS)
+def test_saved_query_runs_through_run_sql(empty: Settings, name: str) -> None:
+    # The same files the schema test runs for sql/queries; they take no parameters.
+    with plain(empty) as con:
+        run_sql(con, f"analytics/{Path(name).stem}")
+
+
+def test_saved_query_from_the_command_line(sample: Settings) -> None:
+    environment = {k: v for k, v in os.environ.items() if not k.startswith(("AIRFLOW", "TUBESCRIBE_"))}
+    environment["TUBESCRIBE_HOME"] = str(sample.home)
+    done = subprocess.run(
+        [sys.executable, "-m", "tubescribe.cli", "query", "--format", "json", "--file", "sql/analytics/failures.sql"],
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=REPO,
+    )
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout)[0]["examples"] == ["broken"]
+
+
+# -- what the views say about the sample ---------------------------------------------------------
+def test_processing_stats_add_up(sample: Settings) -> None:
+    durations = [seconds for _, _, seconds in listed().values()]
+    [total] = rows(
+        sample,
+        "SELECT videos, transcribed, audio_hours, transcription_speed FROM processing_stats WHERE channel_id IS NULL",
+    )
+    assert total == (6, 5, round(sum(durations) / 3600, 3), 8.0)
+    per_channel = rows(sample, "SELECT channel, videos FROM processing_stats WHERE channel_id IS NOT NULL ORDER BY 1")
+    assert per_channel == [("Fireship", 1), (GENERIC_CHANNEL, 5)]
+
+
+def test_video_processing_speed_is_audio_over_elapsed(sample: Settings) -> None:
+    speeds = rows(sample, "SELECT DISTINCT transcription_speed FROM video_processing WHERE status = 'loaded'")
+    assert speeds == [(8.0,)]
+
+
+def test_new_videos_per_week_counts_by_monday(sample: Settings) -> None:
+    weeks = rows(sample, "SELECT week, videos FROM new_videos_per_week WHERE channel = 'tubescribe sample channel'")
+    assert (date(2024, 3, 4), 2) in weeks  # zig and the failed video, both listed on Monday 4 March 2024
+    assert all(week.weekday() == 0 for week, _ in weeks)  # type: ignore[attr-defined]
+
+
+def test_channel_overview_counts_status(sample: Settings) -> None:
+    assert rows(sample, "SELECT videos, loaded, failed, pending FROM channel_overview WHERE channel = 'Fireship'") == [
+        (1, 1, 0, 0)
+    ]
+    assert rows(sample, f"SELECT loaded, failed FROM channel_overview WHERE channel = '{GENERIC_CHANNEL}'") == [(4, 1)]
+
+
+def test_channel_general_topics_shares(sample: Settings) -> None:
+    mix = rows(sample, "SELECT general_topic, videos, share FROM channel_general_topics WHERE channel = 'Fireship'")
+    assert len(mix) == 3 and all(videos == 1 and share == 1.0 for _, videos, share in mix)
+
+
+# -- topic normalization in the catalog ----------------------------------------------------------
+def _load_with_tags(settings: Settings, tags_by_video: dict[str, list[str]]) -> None:
+    store = Store(settings)
+    when = datetime(2024, 5, 14, tzinfo=UTC)
+    for video_id, tags in tags_by_video.items():
+        store.save_video(
+            Video(
+                video_id=video_id,
+                title=video_id,
+                url=f"http://x/{video_id}",
+                channel_id="c",
+                channel_title="C",
+                channel_url="http://x",
+                published_at=when,
+            )
+        )
+        store.save_transcript(
+            Transcript(
+                video_id=video_id,
+                language="en",
+                language_probability=1.0,
+                audio_duration_s=4.0,
+                model="m",
+                settings_key="t",
+                segments=(Segment(idx=0, start_s=0, end_s=4, text="hello"),),
+                transcribed_at=when,
+                elapsed_s=1.0,
+            )
+        )
+        data = {**EXAMPLE, "topics": tags}
+        store.save_summary(
+            SummaryRecord(
+                video_id=video_id,
+                backend="local",
+                model="m",
+                prompt_version="p",
+                summary=parse_summary(data),
+                raw_json=json.dumps(data),
+                created_at=when,
+            ),
+            "k",
+        )
+    load_videos(settings, list(tags_by_video), "t", "k")
+
+
+def test_spellings_of_a_topic_count_together(settings: Settings) -> None:
+    _load_with_tags(
+        settings,
+        {
+            "a": ["LLMs", "Rust", "Zig", "Go", "C"],
+            "b": ["Large Language Models", "Python", "Java", "Ruby", "Perl"],
+            "c": ["llm", "Kotlin", "Swift", "Dart", "Lua"],
+        },
+    )
+    assert rows(
+        settings, "SELECT month, videos, spellings FROM topic_frequency_by_month WHERE topic = 'large language model'"
+    ) == [(date(2024, 5, 1), 3, ["LLMs", "Large Language Models", "llm"])]
+    assert rows(settings, "SELECT tag, tag_normalized FROM topic_tags WHERE video_id = 'b' AND idx = 1") == [
+        ("Large Language Models", "large language model")
+    ]
+
+
+def test_an_older_catalog_gains_the_normalized_column(tmp_path: Path) -> None:
+    path = tmp_path / "old.duckdb"
+    with duckdb.connect(str(path)) as con:
+        for name in ("schema/001_tables", "schema/002_views"):
+            run_sql(con, name)
+        con.execute("INSERT INTO topic_tags VALUES ('s', 'v', 1, 'LLMs')")
+        apply_schema(con)
+        assert con.execute("SELECT tag, tag_normalized FROM topic_tags").fetchall() == [("LLMs", None)]
+        # Until the video is loaded again, the views fall back to the lower-cased tag.
+        assert con.execute("SELECT topic FROM topic_frequency_by_month").fetchall() == []  # no summary row joins
+        con.execute(
+            "INSERT INTO summaries VALUES ('s', 'v', 'local', 'm', 'p', '{}', 'intro', NULL, NULL, NULL, now())"
+        )
+        assert con.execute("SELECT tag_normalized FROM video_tags").fetchall() == [("llms",)]

@@ -110,7 +110,14 @@ def build_sample_catalog(settings: Settings) -> dict[str, Transcript]:
     broken = video_of("zig").model_copy(update={"video_id": "broken", "title": "A video that would not download"})
     store.save_video(broken)
     store.save_failure(
-        Failure(video_id="broken", stage="download", error_class="DownloadError", message="HTTP 404", at=WHEN)
+        Failure(
+            video_id="broken",
+            stage="download",
+            kind="permanent",
+            error_class="DownloadError",
+            message="HTTP 404",
+            at=WHEN,
+        )
     )
     load_videos(settings, [*SAMPLE_IDS, "broken"], TKEY, summary_key(summarizer))
     return transcripts

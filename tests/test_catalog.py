@@ -76,8 +76,11 @@ SQL_PARAMS: dict[str, dict[str, Any]] = {
         "failed_stage": "download",
         "error_class": "DownloadError",
         "error_message": "404",
+        "error_kind": "permanent",
+        "max_attempts": 5,
         "now": NOW,
     },
+    "queries/settled_videos": {"transcript_key": "k", "summary_key": "s", "retry_permanent": False},
     "load/upsert_transcript": {
         "video_id": "v1",
         "text": "hello world",
@@ -239,13 +242,10 @@ def test_catalog_reads_sql_from_the_repository() -> None:
 
 
 def test_schema_files_are_applied_in_name_order() -> None:
-    assert schema_files() == [
-        "schema/001_tables",
-        "schema/002_views",
-        "schema/003_topic_normalized",
-        "schema/004_search_docs",
-        "schema/100_analyst_views",
-    ]
+    files = schema_files()
+    on_disk = sorted(f"schema/{p.stem}" for p in (REPO / "sql" / "schema").glob("*.sql"))
+    assert files == on_disk
+    assert files[0] == "schema/001_tables"  # tables before anything that alters or views them
 
 
 @pytest.mark.parametrize("name", SQL_FILES)
@@ -452,6 +452,7 @@ def test_failure_artifact_marks_the_video_failed(settings: Settings, store: Stor
         Failure(
             video_id="rust",
             stage="transcribe",
+            kind="permanent",
             error_class="TranscribeError",
             message="could not decode rust.webm",
             at=WHEN,
@@ -466,7 +467,11 @@ def test_failure_artifact_marks_the_video_failed(settings: Settings, store: Stor
 
 def test_cleared_failure_turns_the_video_loaded(settings: Settings, store: Store) -> None:
     store.save_video(make_video())
-    store.save_failure(Failure(video_id="rust", stage="download", error_class="DownloadError", message="404", at=WHEN))
+    store.save_failure(
+        Failure(
+            video_id="rust", stage="download", kind="permanent", error_class="DownloadError", message="404", at=WHEN
+        )
+    )
     load_videos(settings, ["rust"], TKEY, "k1")
     store.clear_failure("rust")
     stage(store)

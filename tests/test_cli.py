@@ -148,8 +148,8 @@ def _catalog_with_one_video(home: Path) -> None:
     with duckdb.connect(str(home / "catalog.duckdb")) as con:
         apply_schema(con)
         con.execute(
-            "INSERT INTO videos VALUES ('v1', 'c1', 'A video', 'http://x/v1', NULL, 60, 'generic', "
-            "'loaded', NULL, NULL, NULL, now(), now())"
+            "INSERT INTO videos (video_id, channel_id, title, url, duration_s, extractor, status, first_seen_at, "
+            "updated_at) VALUES ('v1', 'c1', 'A video', 'http://x/v1', 60, 'generic', 'loaded', now(), now())"
         )
 
 

@@ -149,7 +149,9 @@ def test_summary_round_trips(store: Store) -> None:
 
 
 def test_failure_round_trips_and_clears(store: Store) -> None:
-    failure = Failure(video_id="rust", stage="download", error_class="DownloadError", message="404", at=WHEN)
+    failure = Failure(
+        video_id="rust", stage="download", kind="permanent", error_class="DownloadError", message="404", at=WHEN
+    )
     store.save_failure(failure)
     assert store.failure("rust") == failure
     store.clear_failure("rust")

@@ -36,6 +36,7 @@ VIEWS = {
     "new_videos_per_week",
     "video_processing",
     "processing_stats",
+    "ingest_failures",
 }
 
 

@@ -5,11 +5,16 @@ The file is versioned (`version = 1`) so later releases can migrate it instead o
 
 from __future__ import annotations
 
+import dataclasses
+import json
+import re
 import tomllib
 from dataclasses import dataclass
 from datetime import date, datetime
+from typing import Any
 
 from tubescribe.discover import DiscoverError, check_channel_url
+from tubescribe.records import Video
 from tubescribe.settings import Settings
 from tubescribe.store import write_text
 
@@ -20,11 +25,47 @@ class ChannelsFileError(ValueError):
     """channels.toml cannot be read; the message says which line or field to fix."""
 
 
+SHORTS_MAX_S = 60  # YouTube Shorts are at most a minute
+
+
 @dataclass(frozen=True)
 class Channel:
+    """A registered channel and its rules for which videos to ingest."""
+
     url: str
     since: date | None = None
     max_videos: int | None = None
+    include: str | None = None  # regex a title must match
+    exclude: str | None = None  # regex a title must not match
+    min_duration_s: float | None = None
+    max_duration_s: float | None = None
+    skip_shorts: bool = False
+    skip_live: bool = False
+
+    def accepts(self, video: Video) -> bool:
+        """Whether the channel's title, duration, shorts and live rules let this video in."""
+        if self.include and not re.search(self.include, video.title, re.IGNORECASE):
+            return False
+        if self.exclude and re.search(self.exclude, video.title, re.IGNORECASE):
+            return False
+        duration = video.duration_s
+        if self.min_duration_s is not None and (duration is None or duration < self.min_duration_s):
+            return False
+        if self.max_duration_s is not None and (duration is None or duration > self.max_duration_s):
+            return False
+        if self.skip_shorts and ("/shorts/" in video.url or (duration is not None and duration <= SHORTS_MAX_S)):
+            return False
+        return not (self.skip_live and video.live_status in ("is_live", "is_upcoming", "was_live", "post_live"))
+
+
+_FIELDS: dict[str, tuple[type, ...]] = {
+    "include": (str,),
+    "exclude": (str,),
+    "min_duration_s": (int, float),
+    "max_duration_s": (int, float),
+    "skip_shorts": (bool,),
+    "skip_live": (bool,),
+}
 
 
 def load_channels(settings: Settings) -> list[Channel]:
@@ -55,7 +96,23 @@ def load_channels(settings: Settings) -> list[Channel]:
             url = check_channel_url(str(entry["url"]))
         except DiscoverError as exc:
             raise ChannelsFileError(f"{path}: channel #{i}: {exc}") from None
-        channels.append(Channel(url=url, since=since, max_videos=max_videos))
+        rules: dict[str, Any] = {}
+        for name, types in _FIELDS.items():
+            value = entry.get(name)
+            if value is None:
+                continue
+            if not isinstance(value, types) or (bool not in types and isinstance(value, bool)):
+                raise ChannelsFileError(f"{path}: channel #{i} {name} has the wrong type ({value!r})")
+            if name in ("include", "exclude"):
+                try:
+                    re.compile(str(value))
+                except re.error as exc:
+                    raise ChannelsFileError(f"{path}: channel #{i} {name} is not a valid regex: {exc}") from None
+            rules[name] = value
+        unknown = set(entry) - {"url", "since", "max_videos", *_FIELDS}
+        if unknown:
+            raise ChannelsFileError(f"{path}: channel #{i} has unknown keys: {', '.join(sorted(unknown))}")
+        channels.append(Channel(url=url, since=since, max_videos=max_videos, **rules))
     return channels
 
 
@@ -68,13 +125,22 @@ def save_channels(settings: Settings, channels: list[Channel]) -> None:
             lines.append(f"since = {channel.since.isoformat()}")
         if channel.max_videos:
             lines.append(f"max_videos = {channel.max_videos}")
+        for name in _FIELDS:
+            value = getattr(channel, name)
+            if isinstance(value, str):
+                lines.append(f"{name} = {_quote(value)}")
+            elif isinstance(value, bool):
+                if value:
+                    lines.append(f"{name} = true")
+            elif value is not None:
+                lines.append(f"{name} = {value}")
         lines.append("")
     write_text(settings.channels_file, "\n".join(lines))
 
 
 def add_channel(settings: Settings, channel: Channel) -> bool:
     """Register a channel; False if its URL is already there."""
-    channel = Channel(check_channel_url(channel.url), channel.since, channel.max_videos)
+    channel = dataclasses.replace(channel, url=check_channel_url(channel.url))
     channels = load_channels(settings)
     if any(c.url == channel.url for c in channels):
         return False
@@ -94,4 +160,5 @@ def remove_channel(settings: Settings, url: str) -> bool:
 
 
 def _quote(text: str) -> str:
-    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+    # A JSON string is a valid TOML basic string: quotes, backslashes and control characters escaped.
+    return json.dumps(text, ensure_ascii=False)

@@ -116,6 +116,8 @@ def list_channel(url: str, ydl_options: dict[str, Any] | None = None) -> list[Vi
     url = check_channel_url(url)
     options = {
         "extract_flat": "in_playlist",
+        # Flat YouTube listings carry no dates unless asked; the approximate date is enough for --since/--until.
+        "extractor_args": {"youtubetab": {"approximate_date": [""]}},
         "quiet": True,
         "no_warnings": True,
         "noprogress": True,
@@ -157,6 +159,7 @@ def list_channel(url: str, ydl_options: dict[str, Any] | None = None) -> list[Vi
             published_at=_published(entry),
             duration_s=float(entry["duration"]) if entry.get("duration") else None,
             extractor=entry_extractor,
+            live_status=entry.get("live_status"),
         )
         videos.setdefault(video.video_id, video)
     listed = sorted(videos.values(), key=lambda v: v.published_at or datetime.min.replace(tzinfo=UTC), reverse=True)

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from tubescribe.discover import YtdlpLog
+from tubescribe.errors import DeferredError, redact
 from tubescribe.records import Video
 from tubescribe.store import Store
 
@@ -33,6 +34,8 @@ def download_audio(video: Video, store: Store, ydl_options: dict[str, Any] | Non
     if existing:
         return existing
     store.media_dir.mkdir(parents=True, exist_ok=True)
+    for leftover in store.media_dir.glob(f".{video.video_id}.*"):
+        shutil.rmtree(leftover, ignore_errors=True)  # staging of a download that was killed midway
     staging = Path(tempfile.mkdtemp(prefix=f".{video.video_id}.", dir=store.media_dir))
     options = {
         # Audio only; "best" covers sources that only offer one muxed file (podcast mp4s).
@@ -53,7 +56,13 @@ def download_audio(video: Video, store: Store, ydl_options: dict[str, Any] | Non
     }
     try:
         with yt_dlp.YoutubeDL(options) as ydl:
-            ydl.download([video.url])
+            info = ydl.extract_info(video.url, download=False)
+            live = (info or {}).get("live_status")
+            if live in ("is_live", "is_upcoming", "post_live"):
+                raise DeferredError(
+                    f"{video.video_id}: live_status is {live}; it will be fetched once it is a recording"
+                )
+            ydl.process_ie_result(info, download=True)
         files = [p for p in staging.iterdir() if p.is_file() and not p.name.endswith((".part", ".ytdl"))]
         if len(files) != 1:
             raise DownloadError(f"{video.video_id}: expected one audio file from yt-dlp, got {len(files)}")
@@ -62,7 +71,7 @@ def download_audio(video: Video, store: Store, ydl_options: dict[str, Any] | Non
         target = store.media_dir / f"{video.video_id}{files[0].suffix}"
         os.replace(files[0], target)
     except yt_dlp.utils.DownloadError as exc:
-        raise DownloadError(f"{video.video_id}: {_clean(exc)}") from None
+        raise DownloadError(f"{video.video_id}: {redact(_clean(exc))}") from None
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     log.info("downloaded %s (%.1f MB)", video.video_id, target.stat().st_size / 1e6)

@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from tubescribe.catalog import run_sql, transaction, writer
-from tubescribe.records import SummaryRecord, Transcript, Video
+from tubescribe.records import Failure, SummaryRecord, Transcript, Video
 from tubescribe.search import index_refreshed
 from tubescribe.settings import Settings
 from tubescribe.store import Store
@@ -61,7 +61,10 @@ def load_videos(settings: Settings, video_ids: list[str], transcript_key: str, s
                 save_transcript(con, transcript)
             if summary is not None:
                 save_summary(con, summary, f"{video_id}-{summary_key}")
-            if failure is not None:
+            if failure is not None and failure.kind in ("deferred", "blocked"):
+                status = "pending"  # not the video's fault: it simply waits for a later run
+                pending.append(video_id)
+            elif failure is not None:
                 status = "failed"
                 failed.append(video_id)
             elif transcript is not None and summary is not None:
@@ -70,15 +73,7 @@ def load_videos(settings: Settings, video_ids: list[str], transcript_key: str, s
             else:
                 status = "pending"
                 pending.append(video_id)
-            save_video(
-                con,
-                video,
-                status,
-                failure.stage if failure else None,
-                failure.error_class if failure else None,
-                failure.message if failure else None,
-                now,
-            )
+            save_video(con, video, status, failure, now, settings.max_attempts)
     log.info("loaded %d, failed %d, pending %d", len(loaded), len(failed), len(pending))
     return LoadResult(tuple(loaded), tuple(failed), tuple(pending))
 
@@ -87,12 +82,11 @@ def save_video(
     con: duckdb.DuckDBPyConnection,
     video: Video,
     status: str,
-    failed_stage: str | None,
-    error_class: str | None,
-    error_message: str | None,
+    failure: Failure | None,
     now: datetime,
+    max_attempts: int,
 ) -> None:
-    """Upsert one video row."""
+    """Upsert one video row with its state after this run."""
     run_sql(
         con,
         "load/upsert_video",
@@ -105,9 +99,11 @@ def save_video(
             "duration_s": video.duration_s,
             "extractor": video.extractor,
             "status": status,
-            "failed_stage": failed_stage,
-            "error_class": error_class,
-            "error_message": error_message,
+            "failed_stage": failure.stage if failure else None,
+            "error_kind": failure.kind if failure else None,
+            "error_class": failure.error_class if failure else None,
+            "error_message": failure.message if failure else None,
+            "max_attempts": max_attempts,
             "now": now,
         },
     )

@@ -7,6 +7,7 @@ catalog to the single `load` task.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import math
 import time
@@ -15,8 +16,10 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 from tubescribe import progress
-from tubescribe.channels import load_channels
+from tubescribe.channels import Channel, load_channels
 from tubescribe.discover import DiscoverError, list_channel, select
+from tubescribe.errors import Kind, classify, redact
+from tubescribe.platforms import block, blocked, client_options, platform_of, slot
 from tubescribe.records import Failure
 from tubescribe.settings import Settings
 from tubescribe.store import Store
@@ -52,18 +55,37 @@ def discover(
     until: Any = None,
     limit: int | None = None,
     max_batches: int = 1024,
+    *,
+    retry_permanent: bool = True,
+    channel: Channel | None = None,
 ) -> list[list[str]]:
-    """List the channels, save each selected video's record, and split their ids into batches."""
+    """List the channels, keep the selected videos that still need work, save their records, batch their ids.
+
+    Videos already landed with the current settings are skipped before anything is downloaded, which
+    is what makes a nightly run with nothing new cheap. A listing shorter than before deletes nothing.
+    """
     store = Store(settings)
+    settled = _settled(settings, retry_permanent)
     chosen: list[str] = []
     for url in urls:
+        reason = blocked(settings, platform_of(url))
+        if reason:
+            progress.emit(url, "discover", "failed", f"{platform_of(url)} is blocked for now: {reason}")
+            continue
         try:
-            listed = list_channel(url)
+            with slot(settings, platform_of(url)):
+                listed = list_channel(url, client_options(settings))
         except DiscoverError as exc:
+            if classify(exc) is Kind.BLOCKED:
+                block(settings, platform_of(url), str(exc))
             progress.emit(url, "discover", "failed", str(exc))
             raise
-        videos = select(listed, _date(since), _date(until), limit)
-        for video in videos:
+        if channel is not None:
+            listed = [video for video in listed if channel.accepts(video)]
+        for video in select(listed, _date(since), _date(until), limit):
+            if video.video_id in settled:
+                progress.emit(video.video_id, "discover", "skipped", "already in the catalog")
+                continue
             store.save_video(video)
             # A new run is a new attempt: yesterday's failure must not stop today's retry.
             store.clear_failure(video.video_id)
@@ -75,14 +97,40 @@ def discover(
     return [chosen[i : i + size] for i in range(0, len(chosen), size)]
 
 
+def _settled(settings: Settings, retry_permanent: bool) -> set[str]:
+    """Ids of videos the catalog says need no work (see sql/queries/settled_videos.sql)."""
+    from tubescribe.catalog import connect_read_only, run_sql
+    from tubescribe.summarize import get_summarizer, summary_key
+    from tubescribe.transcribe import settings_key
+
+    if not settings.catalog_path.exists():
+        return set()
+    params = {
+        "transcript_key": settings_key(settings),
+        "summary_key": summary_key(get_summarizer(settings)),
+        "retry_permanent": retry_permanent,
+    }
+    with connect_read_only(settings) as con:
+        return {video_id for (video_id,) in run_sql(con, "queries/settled_videos", params)}
+
+
 def discover_registered(settings: Settings, max_batches: int = 1024) -> list[list[str]]:
-    """Batches for the nightly run: every channel in the home's channels file."""
-    channels = load_channels(settings)
+    """Batches for the nightly run: every registered channel, by its rules; permanent failures stay put."""
     batches: list[list[str]] = []
-    for channel in channels:
-        batches += discover(
-            settings, [channel.url], since=channel.since, limit=channel.max_videos, max_batches=max_batches
-        )
+    for channel in load_channels(settings):
+        try:
+            batches += discover(
+                settings,
+                [channel.url],
+                since=channel.since,
+                limit=channel.max_videos,
+                max_batches=max_batches,
+                retry_permanent=False,
+                channel=channel,
+            )
+        except DiscoverError as exc:
+            # One dead channel must not stop the night for the others; the failure is in the log and progress.
+            log.error("skipping channel %s tonight: %s", channel.url, exc)
     return batches
 
 
@@ -109,33 +157,72 @@ def select_loaded(settings: Settings, where: str | None = None) -> list[list[str
     return [chosen[i : i + size] for i in range(0, len(chosen), size)]
 
 
-def _each(settings: Settings, video_ids: list[str], stage: str, work: Callable[[Store, str], str | None]) -> list[str]:
-    """Run one stage over a batch: skip videos that already failed, record new failures, carry on."""
+def _each(
+    settings: Settings,
+    video_ids: list[str],
+    stage: str,
+    work: Callable[[Store, str], str | None],
+    platform: Callable[[Store, str], str | None] = lambda store, video_id: None,
+    retries: int | None = None,
+) -> list[str]:
+    """Run one stage over a batch: one bad video never stops the others.
+
+    Transient errors are retried with exponential backoff; every failure is recorded with its kind
+    (see errors.py). A platform that blocks us is left alone by the rest of the batch.
+    """
     store = Store(settings)
+    retries = settings.stage_retries if retries is None else retries
     for video_id in video_ids:
         if store.failure(video_id) is not None:
             continue
-        started = time.perf_counter()
-        try:
-            detail = work(store, video_id)
-        except Exception as exc:  # recorded per video (not swallowed) so one bad video cannot stop the batch
-            log.exception("%s failed for %s", stage, video_id)
-            store.save_failure(
-                Failure(
-                    video_id=video_id,
-                    stage=stage,
-                    error_class=type(exc).__name__,
-                    message=str(exc)[:2000],
-                    at=datetime.now(UTC),
-                )
-            )
-            progress.emit(video_id, stage, "failed", f"{type(exc).__name__}: {exc}")
+        where = platform(store, video_id)
+        reason = blocked(settings, where) if where else None
+        if where and reason:
+            _record(store, video_id, stage, Kind.BLOCKED, "PlatformBlocked", f"{where} is blocked for now: {reason}")
             continue
-        if detail is None:
-            progress.emit(video_id, stage, "skipped", "already done")
-        else:
-            progress.emit(video_id, stage, "done", f"{detail} in {time.perf_counter() - started:.1f} s")
+        started = time.perf_counter()
+        for attempt in range(retries + 1):
+            try:
+                with slot(settings, where) if where else contextlib.nullcontext():
+                    detail = work(store, video_id)
+            except Exception as exc:  # classified and recorded per video, never swallowed
+                kind = classify(exc)
+                if kind is Kind.TRANSIENT and attempt < retries:
+                    delay = settings.retry_base_s * 2**attempt
+                    log.warning("%s %s: %s; retrying in %.0f s", stage, video_id, exc, delay)
+                    time.sleep(delay)
+                    continue
+                if kind is Kind.BLOCKED and where:
+                    block(settings, where, str(exc))
+                log.warning("%s failed for %s (%s)", stage, video_id, kind, exc_info=True)
+                _record(store, video_id, stage, kind, type(exc).__name__, str(exc))
+                break
+            if detail is None:
+                progress.emit(video_id, stage, "skipped", "already done")
+            else:
+                progress.emit(video_id, stage, "done", f"{detail} in {time.perf_counter() - started:.1f} s")
+            break
     return video_ids
+
+
+def _record(store: Store, video_id: str, stage: str, kind: Kind, error_class: str, message: str) -> None:
+    message = redact(message)[:2000]
+    store.save_failure(
+        Failure(
+            video_id=video_id,
+            stage=stage,
+            kind=kind.value,
+            error_class=error_class,
+            message=message,
+            at=datetime.now(UTC),
+        )
+    )
+    progress.emit(video_id, stage, "failed", f"{kind}: {error_class}: {message}")
+
+
+def _video_platform(store: Store, video_id: str) -> str | None:
+    video = store.video(video_id)
+    return platform_of(video.url) if video else None
 
 
 def _video(store: Store, video_id: str):
@@ -152,15 +239,15 @@ def download(settings: Settings, video_ids: list[str]) -> list[str]:
     def work(store: Store, video_id: str) -> str | None:
         if store.media(video_id):
             return None
-        path = download_audio(_video(store, video_id), store)
+        path = download_audio(_video(store, video_id), store, client_options(settings))
         return f"{path.stat().st_size / 1e6:.1f} MB"
 
-    return _each(settings, video_ids, "download", work)
+    return _each(settings, video_ids, "download", work, platform=_video_platform)
 
 
 def transcribe(settings: Settings, video_ids: list[str]) -> list[str]:
     """Transcribe each downloaded video unless a transcript with the same settings exists."""
-    from tubescribe.transcribe import settings_key, transcribe_file
+    from tubescribe.transcribe import TranscribeError, settings_key, transcribe_file
 
     key = settings_key(settings)
 
@@ -170,7 +257,12 @@ def transcribe(settings: Settings, video_ids: list[str]) -> list[str]:
         audio = store.media(video_id)
         if audio is None:
             raise LookupError(f"{video_id} has no downloaded audio")
-        transcript = transcribe_file(video_id, audio, settings)
+        try:
+            transcript = transcribe_file(video_id, audio, settings)
+        except TranscribeError:
+            # Undecodable media: drop it so a later (explicit) run downloads it again instead of reusing it.
+            audio.unlink(missing_ok=True)
+            raise
         store.save_transcript(transcript)
         return f"{transcript.audio_duration_s:.0f} s of audio, {len(transcript.segments)} segments"
 
@@ -184,6 +276,11 @@ def summarize(settings: Settings, video_ids: list[str]) -> list[str]:
 
     summarizer = get_summarizer(settings)
     key, tkey = summary_key(summarizer), settings_key(settings)
+    llm = (
+        f"llm:{platform_of(settings.openai_base_url or 'https://api.openai.com')}"
+        if summarizer.backend == "openai"
+        else None
+    )
 
     def work(store: Store, video_id: str) -> str | None:
         if store.summary(video_id, key):
@@ -195,7 +292,8 @@ def summarize(settings: Settings, video_ids: list[str]) -> list[str]:
         store.save_summary(record, key)
         return f"{summarizer.backend}/{summarizer.model}"
 
-    return _each(settings, video_ids, "summarize", work)
+    # No stage retries here: the LLM client already retries under its own cap (TUBESCRIBE_OPENAI_MAX_ATTEMPTS).
+    return _each(settings, video_ids, "summarize", work, platform=lambda store, video_id: llm, retries=0)
 
 
 def load(settings: Settings, video_ids: list[str]) -> dict[str, list[str]]:

@@ -29,6 +29,7 @@ class Video(Record):
     published_at: datetime | None = None
     duration_s: float | None = None
     extractor: str = "generic"
+    live_status: str | None = None  # yt-dlp's: is_live, is_upcoming, was_live, post_live, not_live
 
     @field_validator("video_id")
     @classmethod
@@ -93,6 +94,7 @@ class Failure(Record):
 
     video_id: str
     stage: str
+    kind: str  # errors.Kind: permanent, deferred, transient or blocked
     error_class: str
     message: str
     at: datetime

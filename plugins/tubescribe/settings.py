@@ -36,6 +36,14 @@ def _flag(name: str, default: bool) -> bool:
     raise SettingsError(f"{name}={value!r}: use true or false")
 
 
+def _float(name: str, default: float) -> float:
+    value = os.environ.get(name, "").strip()
+    try:
+        return float(value) if value else default
+    except ValueError:
+        raise SettingsError(f"{name}={value!r}: expected a number") from None
+
+
 def _int(name: str, default: int) -> int:
     value = os.environ.get(name, "").strip()
     try:
@@ -62,6 +70,14 @@ class Settings:
     openai_max_attempts: int = 4
     openai_chunk_tokens: int = 6000
     batch_size: int = 8
+    max_attempts: int = 5
+    stage_retries: int = 2
+    retry_base_s: float = 5.0
+    block_cooldown_s: float = 3600.0
+    sleep_requests_s: float = 0.0
+    sleep_downloads_s: float = 0.0
+    platform_concurrency: int = 2
+    cookies_file: Path | None = None
     extra: dict[str, Any] = field(default_factory=dict, compare=False)
 
     @classmethod
@@ -84,6 +100,16 @@ class Settings:
             openai_max_attempts=_int("TUBESCRIBE_OPENAI_MAX_ATTEMPTS", 4),
             openai_chunk_tokens=_int("TUBESCRIBE_OPENAI_CHUNK_TOKENS", 6000),
             batch_size=_int("TUBESCRIBE_BATCH_SIZE", 8),
+            max_attempts=_int("TUBESCRIBE_MAX_ATTEMPTS", 5),
+            stage_retries=_int("TUBESCRIBE_STAGE_RETRIES", 2),
+            retry_base_s=_float("TUBESCRIBE_RETRY_BASE_S", 5.0),
+            block_cooldown_s=_float("TUBESCRIBE_BLOCK_COOLDOWN_S", 3600.0),
+            sleep_requests_s=_float("TUBESCRIBE_SLEEP_REQUESTS_S", 0.0),
+            sleep_downloads_s=_float("TUBESCRIBE_SLEEP_DOWNLOADS_S", 0.0),
+            platform_concurrency=_int("TUBESCRIBE_PLATFORM_CONCURRENCY", 2),
+            cookies_file=Path(_env("TUBESCRIBE_COOKIES_FILE", "")).expanduser()
+            if _env("TUBESCRIBE_COOKIES_FILE", "")
+            else None,
         )
         known = {f.name for f in fields(cls)}
         unknown = set(overrides) - known
@@ -102,6 +128,10 @@ class Settings:
             raise SettingsError("TUBESCRIBE_OPENAI_MAX_ATTEMPTS must be at least 1")
         if self.openai_chunk_tokens < 500:
             raise SettingsError("TUBESCRIBE_OPENAI_CHUNK_TOKENS must be at least 500")
+        if self.max_attempts < 1 or self.platform_concurrency < 1 or self.stage_retries < 0:
+            raise SettingsError("max attempts and platform concurrency must be at least 1, stage retries at least 0")
+        if self.cookies_file is not None and not self.cookies_file.is_file():
+            raise SettingsError(f"TUBESCRIBE_COOKIES_FILE {self.cookies_file} does not exist")
         if self.batch_size < 1:
             raise SettingsError("batch size must be at least 1")
 

@@ -18,6 +18,9 @@ from tubescribe import tasks
     start_date=datetime(2024, 1, 1),
     catchup=False,
     max_active_runs=1,
+    # One task at a time and low priority: a backfill of thousands never starves the nightly run.
+    max_active_tasks=1,
+    default_args={"priority_weight": 1},
     tags=["tubescribe"],
     params={
         "urls": Param(

@@ -17,6 +17,7 @@ from tubescribe import tasks
     start_date=datetime(2024, 1, 1),
     catchup=False,
     max_active_runs=1,
+    default_args={"priority_weight": 10},
     dagrun_timeout=timedelta(hours=20),
     tags=["tubescribe"],
     params=dict(tasks.SETTING_PARAMS),

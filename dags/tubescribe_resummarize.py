@@ -18,6 +18,8 @@ from tubescribe import tasks
     start_date=datetime(2024, 1, 1),
     catchup=False,
     max_active_runs=1,
+    max_active_tasks=1,
+    default_args={"priority_weight": 1},
     tags=["tubescribe"],
     params={
         "where": Param(None, type=["null", "string"], description="SQL filter over video_overview, e.g. channel = 'X'"),

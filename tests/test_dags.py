@@ -98,3 +98,9 @@ def test_dag_files_stay_wiring(path: Path) -> None:
 def test_resummarize_never_downloads_or_transcribes(dagbag) -> None:
     task_ids = {t.task_id for t in dagbag.dags["tubescribe_resummarize"].tasks}
     assert task_ids == {"select_loaded", "summarize", "load", "report"}
+
+
+def test_a_backfill_cannot_starve_the_nightly_run(dagbag) -> None:
+    backfill, nightly = dagbag.dags["tubescribe_backfill"], dagbag.dags["tubescribe_nightly"]
+    assert backfill.max_active_tasks == 1
+    assert all(b.priority_weight < n.priority_weight for b, n in zip(backfill.tasks, nightly.tasks, strict=False))

@@ -141,6 +141,12 @@ def save_channels(settings: Settings, channels: list[Channel]) -> None:
 def add_channel(settings: Settings, channel: Channel) -> bool:
     """Register a channel; False if its URL is already there."""
     channel = dataclasses.replace(channel, url=check_channel_url(channel.url))
+    for pattern in (channel.include, channel.exclude):
+        if pattern is not None:
+            try:
+                re.compile(pattern)
+            except re.error as exc:
+                raise ChannelsFileError(f"{pattern!r} is not a valid regex: {exc}") from None
     channels = load_channels(settings)
     if any(c.url == channel.url for c in channels):
         return False

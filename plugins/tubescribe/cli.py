@@ -197,13 +197,30 @@ def channels_add(
     url: str,
     since: Annotated[str | None, typer.Option(help="Ignore videos published before this date")] = None,
     max_videos: Annotated[int | None, typer.Option(min=1, help="At most this many videos, newest first")] = None,
+    include: Annotated[str | None, typer.Option(help="Only titles matching this regex")] = None,
+    exclude: Annotated[str | None, typer.Option(help="Skip titles matching this regex")] = None,
+    min_duration: Annotated[float | None, typer.Option(help="Skip videos shorter than this (seconds)")] = None,
+    max_duration: Annotated[float | None, typer.Option(help="Skip videos longer than this (seconds)")] = None,
+    skip_shorts: Annotated[bool, typer.Option(help="Skip Shorts (a minute or less)")] = False,
+    skip_live: Annotated[bool, typer.Option(help="Skip live streams and premieres")] = False,
 ) -> None:
-    """Register a channel for the nightly run."""
+    """Register a channel for the nightly run, with rules for which of its videos to ingest."""
     from tubescribe.channels import Channel, add_channel
     from tubescribe.discover import DiscoverError
 
+    channel = Channel(
+        url,
+        date.fromisoformat(since) if since else None,
+        max_videos,
+        include,
+        exclude,
+        min_duration,
+        max_duration,
+        skip_shorts,
+        skip_live,
+    )
     try:
-        added = add_channel(_settings(), Channel(url, date.fromisoformat(since) if since else None, max_videos))
+        added = add_channel(_settings(), channel)
     except (DiscoverError, ValueError) as exc:
         _fail(str(exc))
         return
@@ -220,9 +237,14 @@ def channels_list() -> None:
     except ChannelsFileError as exc:
         _fail(str(exc))
         return
-    table = Table("url", "since", "max videos")
+    table = Table("url", "since", "max videos", "rules")
     for channel in channels:
-        table.add_row(channel.url, str(channel.since or ""), str(channel.max_videos or ""))
+        rules = ", ".join(
+            f"{name}={getattr(channel, name)}"
+            for name in ("include", "exclude", "min_duration_s", "max_duration_s", "skip_shorts", "skip_live")
+            if getattr(channel, name) not in (None, False)
+        )
+        table.add_row(channel.url, str(channel.since or ""), str(channel.max_videos or ""), rules)
     console.print(table)
 
 

@@ -122,9 +122,18 @@ def print_landed(console: Console, settings: Settings, video_ids: list[str]) -> 
         return
     table = Table("video", "title", "status", "topics / error", title="what landed")
     for video_id, title, status, detail in rows:
-        colour = "green" if status == "loaded" else "red"
+        colour = {"loaded": "green", "pending": "yellow"}.get(status, "red")
         table.add_row(video_id, title, f"[{colour}]{status}[/{colour}]", detail or "")
     console.print(table)
+    landed = sum(1 for row in rows if row[2] == "loaded")
+    failed = sum(1 for row in rows if row[2] == "failed")
+    waiting = len(rows) - landed - failed
+    line = f"{landed} landed, {failed} failed"
+    if waiting:
+        line += f", {waiting} pending (deferred, blocked or unfinished)"
+    if failed or waiting:
+        line += ' — see ingest_failures: tubescribe query "SELECT * FROM ingest_failures"'
+    console.print(line)
 
 
 def demo(settings: Settings, console: Console) -> bool:

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from tubescribe.load import load_videos
 from tubescribe.local_summarizer import LocalSummarizer
-from tubescribe.records import Failure, Segment, Transcript, Video
+from tubescribe.records import Failure, Segment, StageRun, Transcript, Video
 from tubescribe.settings import Settings
 from tubescribe.store import Store
 from tubescribe.summarize import summary_key
@@ -106,6 +106,18 @@ def build_sample_catalog(settings: Settings) -> dict[str, Transcript]:
         store.save_video(video)
         store.save_transcript(transcript)
         store.save_summary(summarizer.summarize(video, transcript), summary_key(summarizer))
+        store.save_stage_run(
+            StageRun(
+                video_id=video.video_id,
+                stage="transcribe",
+                run_id="sample",
+                started_at=WHEN,
+                seconds=transcript.elapsed_s,
+                status="done",
+                audio_s=video.duration_s,
+                model="bundled-tiny.en",
+            )
+        )
         transcripts[video.video_id] = transcript
     broken = video_of("zig").model_copy(update={"video_id": "broken", "title": "A video that would not download"})
     store.save_video(broken)

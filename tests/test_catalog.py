@@ -80,6 +80,20 @@ SQL_PARAMS: dict[str, dict[str, Any]] = {
         "max_attempts": 5,
         "now": NOW,
     },
+    "load/insert_stage_runs": {
+        "video_id": "v1",
+        "runs": [
+            {
+                "stage": "transcribe",
+                "run_id": "r1",
+                "started_at": NOW,
+                "seconds": 1.5,
+                "status": "done",
+                "audio_s": 8.0,
+                "model": "tiny.en",
+            }
+        ],
+    },
     "queries/settled_videos": {"transcript_key": "k", "summary_key": "s", "retry_permanent": False},
     "load/upsert_transcript": {
         "video_id": "v1",

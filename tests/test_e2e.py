@@ -72,6 +72,21 @@ def test_backfill_lands_every_video_with_transcript_summary_and_tags(ingested: S
         assert types["complexity"] == "DECIMAL(3,2)"
 
 
+def test_every_stage_leaves_its_timing_in_the_catalog(ingested: Settings) -> None:
+    with duckdb.connect(str(ingested.catalog_path), read_only=True) as con:
+        rows = con.execute("SELECT video_id, stage, run_id, seconds, audio_s, status FROM stage_runs").fetchall()
+        by_run = con.execute("SELECT stage, videos FROM stage_timings_by_run ORDER BY stage").fetchall()
+    assert {(v, stage) for v, stage, *_ in rows} == {
+        (v, stage) for v in ("rust", "react") for stage in ("download", "transcribe", "summarize")
+    }
+    assert all(
+        run_id.startswith("manual__") and seconds > 0 and status == "done" for _, _, run_id, seconds, _, status in rows
+    )
+    transcribe_audio = {v: audio for v, stage, _, _, audio, _ in rows if stage == "transcribe"}
+    assert transcribe_audio["rust"] > 100
+    assert by_run == [("download", 2), ("summarize", 2), ("transcribe", 2)]
+
+
 def test_rerun_is_idempotent_and_redoes_no_work(ingested: Settings, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("TUBESCRIBE_HOME", str(ingested.home))
     media = sorted(ingested.media_dir.iterdir())
@@ -82,6 +97,8 @@ def test_rerun_is_idempotent_and_redoes_no_work(ingested: Settings, monkeypatch:
     assert backfill(ingested.extra["feed"]) == "success"
 
     assert counts(ingested.catalog_path) == ingested.extra["counts"]
+    with duckdb.connect(str(ingested.catalog_path), read_only=True) as con:
+        assert con.execute("SELECT count(*) FROM stage_runs").fetchone()[0] == 6, "skipped work is not timed"
     after = {p: p.stat().st_mtime_ns for p in before}
     assert after == before, "a rerun rewrote media or artifacts"
     with duckdb.connect(str(ingested.catalog_path), read_only=True) as con:

@@ -27,6 +27,7 @@ TABLES = [
     "section_bullets",
     "section_topics",
     "segments",
+    "stage_runs",
     "summaries",
     "summary_sections",
     "topic_tags",
@@ -228,6 +229,6 @@ def test_cli_export(settings_: Settings, tmp_path: Path) -> None:
         timeout=120,
     )
     assert done.returncode == 0, done.stderr
-    assert "wrote 12 files" in done.stdout
+    assert f"wrote {len(TABLES) + 2} files" in done.stdout  # the tables, one subtitle file, one Markdown file
     assert (out / "videos.jsonl").exists() and (out / "subtitles" / "zig.srt").exists()
     assert (out / "markdown" / "zig.md").exists() and not (out / "markdown" / "rust.md").exists()

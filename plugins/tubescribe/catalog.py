@@ -83,10 +83,22 @@ def connect_read_only(settings: Settings) -> duckdb.DuckDBPyConnection:
         raise CatalogError(
             f"no catalog at {settings.catalog_path}; run `tubescribe ingest URL` or `tubescribe demo` first"
         )
+    # DuckDB hands back its cached instance when the same file is already open in this process, which
+    # would be the snapshot from before the last publish. Attaching to a fresh in-memory database
+    # always opens the file as it is now.
+    con = duckdb.connect(":memory:")
     try:
-        return duckdb.connect(str(settings.catalog_path), read_only=True)
+        con.execute(f"ATTACH '{_literal(settings.catalog_path)}' AS catalog (READ_ONLY)")
+        con.execute("USE catalog")
     except duckdb.Error as exc:
+        con.close()
         raise CatalogError(f"could not open {settings.catalog_path} read-only: {exc}") from None
+    return con
+
+
+def _literal(path: Path) -> str:
+    # ATTACH takes no bound parameters; the path is ours (the home), quotes doubled all the same.
+    return str(path).replace("'", "''")
 
 
 @contextmanager

@@ -81,7 +81,9 @@ def classify(exc: BaseException) -> Kind:
 
 
 _SECRET = re.compile(
-    r"(?i)((?:cookie|set-cookie|authorization|x-api-key|api[_-]?key)\s*[:=]\s*)[^\n,;]+"
+    # A Cookie header holds many cookies separated by ';': everything to the end of the line goes.
+    r"(?i)((?:set-)?cookie\s*[:=]\s*)[^\n]+"
+    r"|((?:authorization|x-api-key|api[_-]?key)\s*[:=]\s*)[^\n,;]+"
     r"|(\b(?:sk|key)-[A-Za-z0-9_-]{8,})"
     r"|([?&](?:sig|signature|token|key|auth)=)[^&\s]+"
 )
@@ -89,4 +91,4 @@ _SECRET = re.compile(
 
 def redact(text: str) -> str:
     """Text fit for logs and the catalog: cookies, auth headers, API keys and URL tokens removed."""
-    return _SECRET.sub(lambda m: (m.group(1) or m.group(3) or "") + "<redacted>", text)
+    return _SECRET.sub(lambda m: (m.group(1) or m.group(2) or m.group(4) or "") + "<redacted>", text)

@@ -10,10 +10,11 @@ import json
 import logging
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from tubescribe.catalog import run_sql, transaction, writer
-from tubescribe.records import Failure, SummaryRecord, Transcript, Video
+from tubescribe.records import Failure, StageRun, SummaryRecord, Transcript, Video
 from tubescribe.search import index_refreshed
 from tubescribe.settings import Settings
 from tubescribe.store import Store
@@ -36,6 +37,7 @@ def load_videos(settings: Settings, video_ids: list[str], transcript_key: str, s
     """Upsert the given videos, their transcripts and summaries into the catalog."""
     store = Store(settings)
     loaded, failed, pending = [], [], []
+    timing_files: list[Path] = []
     now = datetime.now(UTC)
     with writer(settings) as con, index_refreshed(con), transaction(con):
         for video_id in video_ids:
@@ -43,6 +45,9 @@ def load_videos(settings: Settings, video_ids: list[str], transcript_key: str, s
             if video is None:
                 pending.append(video_id)
                 continue
+            timings = store.stage_runs(video_id)
+            save_stage_runs(con, video_id, [run for _, run in timings])
+            timing_files += [path for path, _ in timings]
             failure = store.failure(video_id)
             transcript = store.find_transcript(video_id, transcript_key)
             summary = store.summary(video_id, summary_key)
@@ -74,6 +79,9 @@ def load_videos(settings: Settings, video_ids: list[str], transcript_key: str, s
                 status = "pending"
                 pending.append(video_id)
             save_video(con, video, status, failure, now, settings.max_attempts)
+    # Only after the commit: a crash before this line re-inserts them, which the primary key ignores.
+    for path in timing_files:
+        path.unlink(missing_ok=True)
     log.info("loaded %d, failed %d, pending %d", len(loaded), len(failed), len(pending))
     return LoadResult(tuple(loaded), tuple(failed), tuple(pending))
 
@@ -107,6 +115,16 @@ def save_video(
             "now": now,
         },
     )
+
+
+def save_stage_runs(con: duckdb.DuckDBPyConnection, video_id: str, runs: list[StageRun]) -> None:
+    """Insert a video's stage timings (idempotent)."""
+    if runs:
+        rows = [
+            r.model_dump(include={"stage", "run_id", "started_at", "seconds", "status", "audio_s", "model"})
+            for r in runs
+        ]
+        run_sql(con, "load/insert_stage_runs", {"video_id": video_id, "runs": rows})
 
 
 def save_transcript(con: duckdb.DuckDBPyConnection, transcript: Transcript) -> None:

@@ -7,21 +7,18 @@ catalog to the single `load` task.
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import math
-import time
-from collections.abc import Callable
-from datetime import UTC, date, datetime
+from datetime import date
 from typing import Any
 
 from tubescribe import progress
 from tubescribe.channels import Channel, load_channels
 from tubescribe.discover import DiscoverError, list_channel, select
-from tubescribe.errors import Kind, classify, redact
+from tubescribe.errors import Kind, classify
 from tubescribe.platforms import block, blocked, client_options, platform_of, slot
-from tubescribe.records import Failure
 from tubescribe.settings import Settings
+from tubescribe.stages import Outcome, run_stage, video_platform
 from tubescribe.store import Store
 
 log = logging.getLogger(__name__)
@@ -157,74 +154,6 @@ def select_loaded(settings: Settings, where: str | None = None) -> list[list[str
     return [chosen[i : i + size] for i in range(0, len(chosen), size)]
 
 
-def _each(
-    settings: Settings,
-    video_ids: list[str],
-    stage: str,
-    work: Callable[[Store, str], str | None],
-    platform: Callable[[Store, str], str | None] = lambda store, video_id: None,
-    retries: int | None = None,
-) -> list[str]:
-    """Run one stage over a batch: one bad video never stops the others.
-
-    Transient errors are retried with exponential backoff; every failure is recorded with its kind
-    (see errors.py). A platform that blocks us is left alone by the rest of the batch.
-    """
-    store = Store(settings)
-    retries = settings.stage_retries if retries is None else retries
-    for video_id in video_ids:
-        if store.failure(video_id) is not None:
-            continue
-        where = platform(store, video_id)
-        reason = blocked(settings, where) if where else None
-        if where and reason:
-            _record(store, video_id, stage, Kind.BLOCKED, "PlatformBlocked", f"{where} is blocked for now: {reason}")
-            continue
-        started = time.perf_counter()
-        for attempt in range(retries + 1):
-            try:
-                with slot(settings, where) if where else contextlib.nullcontext():
-                    detail = work(store, video_id)
-            except Exception as exc:  # classified and recorded per video, never swallowed
-                kind = classify(exc)
-                if kind is Kind.TRANSIENT and attempt < retries:
-                    delay = settings.retry_base_s * 2**attempt
-                    log.warning("%s %s: %s; retrying in %.0f s", stage, video_id, exc, delay)
-                    time.sleep(delay)
-                    continue
-                if kind is Kind.BLOCKED and where:
-                    block(settings, where, str(exc))
-                log.warning("%s failed for %s (%s)", stage, video_id, kind, exc_info=True)
-                _record(store, video_id, stage, kind, type(exc).__name__, str(exc))
-                break
-            if detail is None:
-                progress.emit(video_id, stage, "skipped", "already done")
-            else:
-                progress.emit(video_id, stage, "done", f"{detail} in {time.perf_counter() - started:.1f} s")
-            break
-    return video_ids
-
-
-def _record(store: Store, video_id: str, stage: str, kind: Kind, error_class: str, message: str) -> None:
-    message = redact(message)[:2000]
-    store.save_failure(
-        Failure(
-            video_id=video_id,
-            stage=stage,
-            kind=kind.value,
-            error_class=error_class,
-            message=message,
-            at=datetime.now(UTC),
-        )
-    )
-    progress.emit(video_id, stage, "failed", f"{kind}: {error_class}: {message}")
-
-
-def _video_platform(store: Store, video_id: str) -> str | None:
-    video = store.video(video_id)
-    return platform_of(video.url) if video else None
-
-
 def _video(store: Store, video_id: str):
     video = store.video(video_id)
     if video is None:
@@ -232,26 +161,27 @@ def _video(store: Store, video_id: str):
     return video
 
 
-def download(settings: Settings, video_ids: list[str]) -> list[str]:
+def download(settings: Settings, video_ids: list[str], run_id: str | None = None) -> list[str]:
     """Download each video's audio unless it is already there."""
     from tubescribe.download import download_audio
 
-    def work(store: Store, video_id: str) -> str | None:
+    def work(store: Store, video_id: str) -> Outcome | None:
         if store.media(video_id):
             return None
-        path = download_audio(_video(store, video_id), store, client_options(settings))
-        return f"{path.stat().st_size / 1e6:.1f} MB"
+        video = _video(store, video_id)
+        path = download_audio(video, store, client_options(settings))
+        return Outcome(f"{path.stat().st_size / 1e6:.1f} MB", audio_s=video.duration_s)
 
-    return _each(settings, video_ids, "download", work, platform=_video_platform)
+    return run_stage(settings, video_ids, "download", work, platform=video_platform, run_id=run_id)
 
 
-def transcribe(settings: Settings, video_ids: list[str]) -> list[str]:
+def transcribe(settings: Settings, video_ids: list[str], run_id: str | None = None) -> list[str]:
     """Transcribe each downloaded video unless a transcript with the same settings exists."""
     from tubescribe.transcribe import TranscribeError, settings_key, transcribe_file
 
     key = settings_key(settings)
 
-    def work(store: Store, video_id: str) -> str | None:
+    def work(store: Store, video_id: str) -> Outcome | None:
         if store.transcript(video_id, key):
             return None
         audio = store.media(video_id)
@@ -264,12 +194,16 @@ def transcribe(settings: Settings, video_ids: list[str]) -> list[str]:
             audio.unlink(missing_ok=True)
             raise
         store.save_transcript(transcript)
-        return f"{transcript.audio_duration_s:.0f} s of audio, {len(transcript.segments)} segments"
+        return Outcome(
+            f"{transcript.audio_duration_s:.0f} s of audio, {len(transcript.segments)} segments",
+            audio_s=transcript.audio_duration_s,
+            model=settings.whisper_model,
+        )
 
-    return _each(settings, video_ids, "transcribe", work)
+    return run_stage(settings, video_ids, "transcribe", work, run_id=run_id)
 
 
-def summarize(settings: Settings, video_ids: list[str]) -> list[str]:
+def summarize(settings: Settings, video_ids: list[str], run_id: str | None = None) -> list[str]:
     """Summarize each transcript unless this backend, model and prompt version already did."""
     from tubescribe.summarize import get_summarizer, summary_key
     from tubescribe.transcribe import settings_key
@@ -282,7 +216,7 @@ def summarize(settings: Settings, video_ids: list[str]) -> list[str]:
         else None
     )
 
-    def work(store: Store, video_id: str) -> str | None:
+    def work(store: Store, video_id: str) -> Outcome | None:
         if store.summary(video_id, key):
             return None
         transcript = store.find_transcript(video_id, tkey)
@@ -290,10 +224,16 @@ def summarize(settings: Settings, video_ids: list[str]) -> list[str]:
             raise LookupError(f"{video_id} has no transcript")
         record = summarizer.summarize(_video(store, video_id), transcript)
         store.save_summary(record, key)
-        return f"{summarizer.backend}/{summarizer.model}"
+        return Outcome(
+            f"{summarizer.backend}/{summarizer.model}",
+            audio_s=transcript.audio_duration_s,
+            model=f"{summarizer.backend}/{summarizer.model}",
+        )
 
     # No stage retries here: the LLM client already retries under its own cap (TUBESCRIBE_OPENAI_MAX_ATTEMPTS).
-    return _each(settings, video_ids, "summarize", work, platform=lambda store, video_id: llm, retries=0)
+    return run_stage(
+        settings, video_ids, "summarize", work, platform=lambda store, video_id: llm, retries=0, run_id=run_id
+    )
 
 
 def load(settings: Settings, video_ids: list[str]) -> dict[str, list[str]]:

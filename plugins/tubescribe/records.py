@@ -98,3 +98,16 @@ class Failure(Record):
     error_class: str
     message: str
     at: datetime
+
+
+class StageRun(Record):
+    """How long one stage took for one video in one run (written to the catalog's `stage_runs`)."""
+
+    video_id: str
+    stage: str
+    run_id: str
+    started_at: datetime
+    seconds: float
+    status: str  # done or failed
+    audio_s: float | None = None
+    model: str | None = None

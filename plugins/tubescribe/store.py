@@ -15,7 +15,7 @@ from typing import TypeVar
 
 from pydantic import BaseModel, ValidationError
 
-from tubescribe.records import VIDEO_ID_RE, Failure, SummaryRecord, Transcript, Video
+from tubescribe.records import VIDEO_ID_RE, Failure, StageRun, SummaryRecord, Transcript, Video
 from tubescribe.settings import Settings
 
 R = TypeVar("R", bound=BaseModel)
@@ -131,6 +131,19 @@ class Store:
 
     def clear_failure(self, video_id: str) -> None:
         (self.video_dir(video_id) / "failure.json").unlink(missing_ok=True)
+
+    def save_stage_run(self, run: StageRun) -> Path:
+        stamp = run.started_at.strftime("%Y%m%dT%H%M%S%f")
+        return self._write(self.video_dir(run.video_id) / "stage_runs" / f"{stamp}-{run.stage}.json", run)
+
+    def stage_runs(self, video_id: str) -> list[tuple[Path, StageRun]]:
+        """Timing records not yet loaded into the catalog."""
+        found = []
+        for path in sorted((self.video_dir(video_id) / "stage_runs").glob("*.json")):
+            run = self._read(path, StageRun)
+            if run is not None:
+                found.append((path, run))
+        return found
 
     # -- media -----------------------------------------------------------------------------
     def media(self, video_id: str) -> Path | None:

@@ -77,18 +77,18 @@ def select_loaded(params: dict[str, Any] | None = None) -> list[list[str]]:
 
 
 @task(**NETWORK_RETRIES)
-def download(batch: list[str], params: dict[str, Any] | None = None) -> list[str]:
-    return pipeline.download(pipeline.settings_from_params(params), batch)
+def download(batch: list[str], params: dict[str, Any] | None = None, run_id: str | None = None) -> list[str]:
+    return pipeline.download(pipeline.settings_from_params(params), batch, run_id)
 
 
 @task(retries=1)
-def transcribe(batch: list[str], params: dict[str, Any] | None = None) -> list[str]:
-    return pipeline.transcribe(pipeline.settings_from_params(params), batch)
+def transcribe(batch: list[str], params: dict[str, Any] | None = None, run_id: str | None = None) -> list[str]:
+    return pipeline.transcribe(pipeline.settings_from_params(params), batch, run_id)
 
 
 @task(**NETWORK_RETRIES)
-def summarize(batch: list[str], params: dict[str, Any] | None = None) -> list[str]:
-    return pipeline.summarize(pipeline.settings_from_params(params), batch)
+def summarize(batch: list[str], params: dict[str, Any] | None = None, run_id: str | None = None) -> list[str]:
+    return pipeline.summarize(pipeline.settings_from_params(params), batch, run_id)
 
 
 @task(pool=CATALOG_POOL, retries=2)

@@ -26,8 +26,12 @@ check: install
 	$(BIN)/ruff check plugins dags tests benchmarks
 	$(BIN)/mypy plugins/tubescribe
 
+# Figures for BENCHMARKS.md (see benchmarks/README.md; the 100k-video catalog run takes longest).
 bench: install
 	$(BIN)/python benchmarks/transcription.py
+	$(BIN)/python benchmarks/ingest.py --repeats 3
+	$(BIN)/python benchmarks/catalog_scale.py --videos 10000
+	$(BIN)/python benchmarks/memory.py
 
 # Needs espeak-ng and ffmpeg (apt-get install espeak-ng ffmpeg); the outputs are committed.
 sample-channel:

@@ -177,30 +177,41 @@ def download(settings: Settings, video_ids: list[str], run_id: str | None = None
 
 def transcribe(settings: Settings, video_ids: list[str], run_id: str | None = None) -> list[str]:
     """Transcribe each downloaded video unless a transcript with the same settings exists."""
-    from tubescribe.transcribe import TranscribeError, settings_key, transcribe_file
+    from tubescribe.transcribe import TranscribeError, parallel, settings_key, transcribe_file
 
     key = settings_key(settings)
-
-    def work(store: Store, video_id: str) -> Outcome | None:
-        if store.transcript(video_id, key):
-            return None
+    store = Store(settings)
+    jobs = []
+    for video_id in video_ids:
         audio = store.media(video_id)
-        if audio is None:
-            raise LookupError(f"{video_id} has no downloaded audio")
-        try:
-            transcript = transcribe_file(video_id, audio, settings)
-        except TranscribeError:
-            # Undecodable media: drop it so a later (explicit) run downloads it again instead of reusing it.
-            audio.unlink(missing_ok=True)
-            raise
-        store.save_transcript(transcript)
-        return Outcome(
-            f"{transcript.audio_duration_s:.0f} s of audio, {len(transcript.segments)} segments",
-            audio_s=transcript.audio_duration_s,
-            model=settings.whisper_model,
-        )
+        if audio and store.failure(video_id) is None and store.transcript(video_id, key) is None:
+            jobs.append((video_id, audio))
 
-    return run_stage(settings, video_ids, "transcribe", work, run_id=run_id)
+    with parallel(settings, jobs) as started:
+
+        def work(store: Store, video_id: str) -> Outcome | None:
+            if store.transcript(video_id, key):
+                return None
+            audio = store.media(video_id)
+            if audio is None:
+                raise LookupError(f"{video_id} has no downloaded audio")
+            try:
+                # A retry after a failure in a worker runs here, in this process.
+                future = started.pop(video_id, None)
+                transcript = future.result() if future else transcribe_file(video_id, audio, settings)
+            except TranscribeError:
+                # Undecodable media: drop it so a later (explicit) run downloads it again instead of reusing it.
+                audio.unlink(missing_ok=True)
+                raise
+            store.save_transcript(transcript)
+            return Outcome(
+                f"{transcript.audio_duration_s:.0f} s of audio, {len(transcript.segments)} segments",
+                audio_s=transcript.audio_duration_s,
+                model=settings.whisper_model,
+                seconds=transcript.elapsed_s,
+            )
+
+        return run_stage(settings, video_ids, "transcribe", work, run_id=run_id)
 
 
 def summarize(settings: Settings, video_ids: list[str], run_id: str | None = None) -> list[str]:

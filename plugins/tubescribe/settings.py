@@ -62,6 +62,7 @@ class Settings:
     whisper_vad: bool = True
     whisper_language: str | None = None
     whisper_cpu_threads: int = 0
+    whisper_workers: int = 0
     summarizer: str = "local"
     openai_model: str = "gpt-4o-mini"
     openai_base_url: str | None = None
@@ -92,6 +93,7 @@ class Settings:
             whisper_vad=_flag("TUBESCRIBE_WHISPER_VAD", True),
             whisper_language=_env("TUBESCRIBE_WHISPER_LANGUAGE", "") or None,
             whisper_cpu_threads=_int("TUBESCRIBE_WHISPER_CPU_THREADS", 0),
+            whisper_workers=_int("TUBESCRIBE_WHISPER_WORKERS", 0),
             summarizer=_env("TUBESCRIBE_SUMMARIZER", "local"),
             openai_model=_env("TUBESCRIBE_OPENAI_MODEL", "gpt-4o-mini"),
             openai_base_url=_env("OPENAI_BASE_URL", "") or None,
@@ -134,6 +136,18 @@ class Settings:
             raise SettingsError(f"TUBESCRIBE_COOKIES_FILE {self.cookies_file} does not exist")
         if self.batch_size < 1:
             raise SettingsError("batch size must be at least 1")
+
+    def transcription_workers(self) -> int:
+        """Parallel transcription processes: one per core (at most 4) on CPU, one on a GPU, unless set."""
+        if self.whisper_workers > 0:
+            return self.whisper_workers
+        return 1 if self.whisper_device != "cpu" else max(1, min(os.cpu_count() or 1, 4))
+
+    def transcription_threads(self) -> int:
+        """CTranslate2 threads per worker: the cores shared out, unless set (BENCHMARKS.md says why)."""
+        if self.whisper_cpu_threads > 0:
+            return self.whisper_cpu_threads
+        return max(1, (os.cpu_count() or 1) // self.transcription_workers())
 
     # Where things live under the home. Paths are built from validated video ids only.
     @property

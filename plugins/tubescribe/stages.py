@@ -32,6 +32,7 @@ class Outcome:
     detail: str
     audio_s: float | None = None
     model: str | None = None
+    seconds: float | None = None  # the work's own time, when it ran elsewhere (a transcription worker)
 
 
 def run_stage(
@@ -79,7 +80,7 @@ def run_stage(
             if outcome is None:
                 progress.emit(video_id, stage, "skipped", "already done")
             else:
-                seconds = time.perf_counter() - started
+                seconds = outcome.seconds if outcome.seconds is not None else time.perf_counter() - started
                 progress.emit(video_id, stage, "done", f"{outcome.detail} in {seconds:.1f} s")
                 _timing(store, video_id, stage, run_id, started_at, started, "done", outcome)
             break
@@ -117,7 +118,9 @@ def _timing(
             stage=stage,
             run_id=run_id or "",
             started_at=started_at,
-            seconds=round(time.perf_counter() - started, 3),
+            seconds=round(
+                outcome.seconds if outcome and outcome.seconds is not None else time.perf_counter() - started, 3
+            ),
             status=status,
             audio_s=outcome.audio_s if outcome else None,
             model=outcome.model if outcome else None,

@@ -6,11 +6,15 @@ fresh install transcribes with no network. Any faster-whisper model name or loca
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import hashlib
 import json
 import logging
+import multiprocessing
 import time
+from collections.abc import Iterator
+from concurrent.futures import Future, ProcessPoolExecutor
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -67,7 +71,7 @@ def load_model(name: str, device: str, compute_type: str, cpu_threads: int) -> W
 def transcribe_file(video_id: str, audio: Path, settings: Settings) -> Transcript:
     """Transcribe one audio file into segments with start/end seconds."""
     model = load_model(
-        settings.whisper_model, settings.whisper_device, settings.whisper_compute_type, settings.whisper_cpu_threads
+        settings.whisper_model, settings.whisper_device, settings.whisper_compute_type, settings.transcription_threads()
     )
     started = time.perf_counter()
     try:
@@ -97,3 +101,25 @@ def transcribe_file(video_id: str, audio: Path, settings: Settings) -> Transcrip
         transcribed_at=datetime.now(UTC),
         elapsed_s=round(elapsed, 3),
     )
+
+
+@contextlib.contextmanager
+def parallel(settings: Settings, jobs: list[tuple[str, Path]]) -> Iterator[dict[str, Future[Transcript]]]:
+    """Start transcribing the jobs in worker processes, longest first; yield a future per video id.
+
+    One single-threaded decoder per core beats one decoder with every thread on a small CPU
+    (BENCHMARKS.md). With one worker or one job, nothing is started and the dict is empty.
+    """
+    workers = min(settings.transcription_workers(), len(jobs))
+    if workers < 2:
+        yield {}
+        return
+    ordered = sorted(jobs, key=lambda job: job[1].stat().st_size, reverse=True)
+    # spawn, not fork: the parent may be an Airflow task with threads and open connections.
+    with ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn")) as pool:
+        futures = {video_id: pool.submit(transcribe_file, video_id, audio, settings) for video_id, audio in ordered}
+        try:
+            yield futures
+        finally:
+            for future in futures.values():
+                future.cancel()

@@ -243,14 +243,14 @@ def overhead(files: dict[str, Path], repeats: int) -> str:
     from tubescribe.transcribe import load_model, model_path, transcribe_file
 
     settings = Settings(home=Path(tempfile.mkdtemp(prefix="tubescribe-bench-")))
-    load_model(
-        settings.whisper_model, settings.whisper_device, settings.whisper_compute_type, settings.whisper_cpu_threads
-    )
+    # Same threads on both sides: the stage's per-worker share (transcription_threads), one file at a time.
+    threads = settings.transcription_threads()
+    load_model(settings.whisper_model, settings.whisper_device, settings.whisper_compute_type, threads)
     direct_model = WhisperModel(
         model_path(settings.whisper_model),
         device=settings.whisper_device,
         compute_type=settings.whisper_compute_type,
-        cpu_threads=settings.whisper_cpu_threads,
+        cpu_threads=threads,
     )
 
     def pipeline(video_id: str, path: Path) -> str:

@@ -17,6 +17,7 @@ _AIRFLOW_SESSION_HOME = Path(tempfile.mkdtemp(prefix="tubescribe-test-airflow-")
 os.environ["TUBESCRIBE_HOME"] = str(_AIRFLOW_SESSION_HOME)
 from tubescribe import airflow_env  # noqa: E402
 from tubescribe.settings import Settings  # noqa: E402
+from tubescribe.store import Store  # noqa: E402
 
 airflow_env.configure(Settings.load())
 
@@ -38,6 +39,12 @@ def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 @pytest.fixture
 def settings(home: Path) -> Settings:
     return Settings.load()
+
+
+@pytest.fixture
+def store(settings: Settings) -> Store:
+    """The artifact store of the test's home."""
+    return Store(settings)
 
 
 @pytest.fixture

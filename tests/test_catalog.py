@@ -1,12 +1,11 @@
-"""The DuckDB catalog: every SQL file runs, loads are idempotent all-or-nothing upserts, one writer at a time."""
+"""The DuckDB catalog: every SQL file runs, transactions are all or nothing, one writer at a time."""
 
 from __future__ import annotations
 
-import json
 import threading
 import time
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -14,7 +13,7 @@ from typing import Any
 import duckdb
 import pytest
 
-from tubescribe import load
+from catalog_records import TABLES, TKEY, counts
 from tubescribe.catalog import (
     CatalogError,
     apply_schema,
@@ -25,34 +24,15 @@ from tubescribe.catalog import (
     transaction,
     writer,
 )
-from tubescribe.contract import Summary, parse_summary
-from tubescribe.load import LoadResult, load_videos
-from tubescribe.records import Failure, SectionSpan, Segment, SummaryRecord, Transcript, Video
 from tubescribe.settings import Settings
-from tubescribe.store import Store
 
 REPO = Path(__file__).resolve().parents[1]
-EXAMPLES = json.loads((REPO / "plugins" / "tubescribe" / "prompts" / "examples.json").read_text(encoding="utf-8"))
 # search/ needs the fts extension and export/ writes files: tests/test_search.py and tests/test_export.py run those.
 SQL_FILES = sorted(
     name
     for name in (p.relative_to(REPO / "sql").with_suffix("").as_posix() for p in (REPO / "sql").rglob("*.sql"))
     if not name.startswith(("search/", "export/"))
 )
-TABLES = (
-    "channels",
-    "videos",
-    "transcripts",
-    "segments",
-    "summaries",
-    "summary_sections",
-    "section_bullets",
-    "section_topics",
-    "topic_tags",
-    "general_topics",
-)
-WHEN = datetime(2024, 5, 14, 15, 0, tzinfo=UTC)
-TKEY = "tkey00000001"
 
 # Plausible typed values for every $param, shaped the way load.py and query.py pass them.
 NOW = datetime(2025, 1, 1, tzinfo=UTC)
@@ -157,93 +137,6 @@ def fresh(tmp_path: Path) -> Iterator[duckdb.DuckDBPyConnection]:
         con.close()
 
 
-@pytest.fixture
-def store(settings: Settings) -> Store:
-    return Store(settings)
-
-
-def make_video(video_id: str = "rust", title: str = "Rust in 100 Seconds") -> Video:
-    return Video(
-        video_id=video_id,
-        title=title,
-        url=f"http://127.0.0.1:1/{video_id}.webm",
-        channel_id="generic-sample",
-        channel_title="sample channel",
-        channel_url="http://127.0.0.1:1/feed.xml",
-        published_at=WHEN,
-        duration_s=154.0,
-    )
-
-
-def make_transcript(video_id: str = "rust") -> Transcript:
-    return Transcript(
-        video_id=video_id,
-        language="en",
-        language_probability=0.98,
-        audio_duration_s=8.5,
-        model="bundled-tiny.en",
-        settings_key=TKEY,
-        segments=(
-            Segment(idx=0, start_s=0.0, end_s=4.2, text="Rust is a memory safe language."),
-            Segment(idx=1, start_s=4.2, end_s=8.4, text="It was named after a fungus."),
-        ),
-        transcribed_at=WHEN,
-        elapsed_s=1.25,
-    )
-
-
-def make_summary_record(
-    video_id: str = "rust",
-    *,
-    example: int = 0,
-    prompt_version: str = "p1",
-    created_at: datetime = WHEN,
-    introduction: str | None = None,
-    tokens_in: int | None = 1200,
-) -> SummaryRecord:
-    data = dict(EXAMPLES[example]["summary"])
-    if introduction is not None:
-        data["introduction"] = introduction
-    summary: Summary = parse_summary(data)
-    return SummaryRecord(
-        video_id=video_id,
-        backend="local",
-        model="extractive",
-        prompt_version=prompt_version,
-        summary=summary,
-        raw_json=json.dumps(data),
-        section_spans=(SectionSpan(start_s=0.0, end_s=30.5),),
-        created_at=created_at,
-        tokens_in=tokens_in,
-        tokens_out=300,
-        latency_s=0.75,
-    )
-
-
-def stage(store: Store, video_id: str = "rust", summary_key: str = "k1", **summary: Any) -> None:
-    """Write a video's finished artifacts, as the earlier stages would."""
-    store.save_video(make_video(video_id))
-    store.save_transcript(make_transcript(video_id))
-    store.save_summary(make_summary_record(video_id, **summary), summary_key)
-
-
-def read(settings: Settings, sql: str, params: list[Any] | None = None) -> list[tuple[Any, ...]]:
-    con = duckdb.connect(str(settings.catalog_path), read_only=True)
-    try:
-        return con.execute(sql, params or []).fetchall()
-    finally:
-        con.close()
-
-
-def counts(settings: Settings) -> dict[str, int]:
-    return {table: read(settings, f"SELECT count(*) FROM {table}")[0][0] for table in TABLES}
-
-
-def snapshot(settings: Settings) -> dict[str, list[tuple[Any, ...]]]:
-    """Every row of every table, in a stable order."""
-    return {table: sorted(read(settings, f"SELECT * FROM {table}"), key=repr) for table in TABLES}
-
-
 # -- every SQL file --------------------------------------------------------------------------------
 def test_sql_params_cover_every_parameterised_file() -> None:
     # A new SQL file with $params must get plausible values above, or the next test cannot run it.
@@ -312,258 +205,6 @@ def test_transaction_rolls_back_when_the_block_raises(fresh: duckdb.DuckDBPyConn
         run_sql(fresh, "load/upsert_channel", SQL_PARAMS["load/upsert_channel"])
         raise RuntimeError("crash")
     assert fresh.execute("SELECT count(*) FROM channels").fetchall() == [(0,)]
-
-
-# -- load_videos -----------------------------------------------------------------------------------
-def test_load_reports_a_complete_video_as_loaded(settings: Settings, store: Store) -> None:
-    stage(store)
-    assert load_videos(settings, ["rust"], TKEY, "k1") == LoadResult(loaded=("rust",), failed=(), pending=())
-
-
-def test_load_writes_one_row_per_part(settings: Settings, store: Store) -> None:
-    stage(store)
-    load_videos(settings, ["rust"], TKEY, "k1")
-    assert counts(settings) == {
-        "channels": 1,
-        "videos": 1,
-        "transcripts": 1,
-        "segments": 2,
-        "summaries": 1,
-        "summary_sections": 5,
-        "section_bullets": 20,
-        "section_topics": 15,
-        "topic_tags": 5,
-        "general_topics": 3,
-    }
-
-
-def test_load_writes_the_channel_and_video(settings: Settings, store: Store) -> None:
-    stage(store)
-    load_videos(settings, ["rust"], TKEY, "k1")
-    assert read(settings, "SELECT channel_id, title, url, extractor FROM channels") == [
-        ("generic-sample", "sample channel", "http://127.0.0.1:1/feed.xml", "generic")
-    ]
-    assert read(
-        settings, "SELECT video_id, channel_id, title, published_at, duration_s, status, failed_stage FROM videos"
-    ) == [("rust", "generic-sample", "Rust in 100 Seconds", WHEN, 154.0, "loaded", None)]
-
-
-def test_load_writes_the_transcript_and_its_segments(settings: Settings, store: Store) -> None:
-    stage(store)
-    load_videos(settings, ["rust"], TKEY, "k1")
-    assert read(settings, "SELECT text, language, settings_key, segment_count FROM transcripts") == [
-        ("Rust is a memory safe language. It was named after a fungus.", "en", TKEY, 2)
-    ]
-    assert read(settings, "SELECT idx, start_s, end_s, text FROM segments ORDER BY idx") == [
-        (0, 0.0, 4.2, "Rust is a memory safe language."),
-        (1, 4.2, 8.4, "It was named after a fungus."),
-    ]
-
-
-def test_load_writes_the_summary_json_as_given(settings: Settings, store: Store) -> None:
-    stage(store)
-    load_videos(settings, ["rust"], TKEY, "k1")
-    [(summary_id, prompt_version, summary_json, introduction)] = read(
-        settings, "SELECT summary_id, prompt_version, summary_json, introduction FROM summaries"
-    )
-    assert (summary_id, prompt_version) == ("rust-k1", "p1")
-    assert json.loads(summary_json) == EXAMPLES[0]["summary"]
-    assert introduction == EXAMPLES[0]["summary"]["introduction"]
-
-
-def test_load_writes_sections_in_order_with_spans(settings: Settings, store: Store) -> None:
-    stage(store)
-    load_videos(settings, ["rust"], TKEY, "k1")
-    sections = EXAMPLES[0]["summary"]["sections"]
-    rows = read(settings, "SELECT idx, title, start_s, end_s FROM summary_sections ORDER BY idx")
-    assert rows == [(1, sections[0]["title"], 0.0, 30.5)] + [
-        (i, s["title"], None, None) for i, s in enumerate(sections[1:], start=2)
-    ]
-
-
-def test_load_writes_bullets_and_section_topics_by_position(settings: Settings, store: Store) -> None:
-    stage(store)
-    load_videos(settings, ["rust"], TKEY, "k1")
-    third = EXAMPLES[0]["summary"]["sections"][2]
-    assert read(settings, "SELECT text FROM section_bullets WHERE section_idx = 3 ORDER BY idx") == [
-        (text,) for text in third["content"]
-    ]
-    assert read(settings, "SELECT topic FROM section_topics WHERE section_idx = 3 ORDER BY idx") == [
-        (text,) for text in third["topics"]
-    ]
-
-
-def test_load_writes_topic_tags_in_order(settings: Settings, store: Store) -> None:
-    stage(store)
-    load_videos(settings, ["rust"], TKEY, "k1")
-    assert read(settings, "SELECT tag FROM topic_tags ORDER BY idx") == [
-        (tag,) for tag in EXAMPLES[0]["summary"]["topics"]
-    ]
-
-
-@pytest.mark.parametrize("example", [0, 1], ids=["complexity-as-strings", "complexity-as-numbers"])
-def test_load_stores_general_topic_complexity_as_decimal_3_2(settings: Settings, store: Store, example: int) -> None:
-    stage(store, example=example)
-    load_videos(settings, ["rust"], TKEY, "k1")
-    expected = [
-        (g["name"], Decimal(str(g["complexity"])), "DECIMAL(3,2)")
-        for g in EXAMPLES[example]["summary"]["generalTopics"]
-    ]
-    assert read(settings, "SELECT name, complexity, typeof(complexity) FROM general_topics ORDER BY idx") == expected
-
-
-def test_loading_twice_leaves_row_counts_unchanged(settings: Settings, store: Store) -> None:
-    stage(store)
-    load_videos(settings, ["rust"], TKEY, "k1")
-    before = counts(settings)
-    load_videos(settings, ["rust"], TKEY, "k1")
-    assert counts(settings) == before
-
-
-def test_loading_twice_keeps_first_seen(settings: Settings, store: Store) -> None:
-    stage(store)
-    load_videos(settings, ["rust"], TKEY, "k1")
-    [(first_seen, updated)] = read(settings, "SELECT first_seen_at, updated_at FROM videos")
-    load_videos(settings, ["rust"], TKEY, "k1")
-    [(first_seen_again, updated_again)] = read(settings, "SELECT first_seen_at, updated_at FROM videos")
-    assert first_seen_again == first_seen
-    assert updated_again > updated
-
-
-def test_two_videos_of_one_channel_load_in_one_batch(settings: Settings, store: Store) -> None:
-    stage(store, "rust")
-    stage(store, "zig")
-    result = load_videos(settings, ["rust", "zig"], TKEY, "k1")
-    assert result.loaded == ("rust", "zig")
-    assert counts(settings)["channels"] == 1
-    assert counts(settings)["segments"] == 4
-
-
-def test_second_prompt_version_keeps_both_summaries(settings: Settings, store: Store) -> None:
-    stage(store, summary_key="k1", prompt_version="p1")
-    load_videos(settings, ["rust"], TKEY, "k1")
-    store.save_summary(make_summary_record(prompt_version="p2", created_at=WHEN + timedelta(days=1)), "k2")
-    load_videos(settings, ["rust"], TKEY, "k2")
-    assert read(settings, "SELECT prompt_version FROM summaries ORDER BY prompt_version") == [("p1",), ("p2",)]
-    assert counts(settings)["summary_sections"] == 10
-
-
-def test_latest_summaries_shows_the_newest(settings: Settings, store: Store) -> None:
-    stage(store, summary_key="k1", prompt_version="p1")
-    load_videos(settings, ["rust"], TKEY, "k1")
-    newer = make_summary_record(prompt_version="p2", created_at=WHEN + timedelta(days=1), introduction="Newer intro.")
-    store.save_summary(newer, "k2")
-    load_videos(settings, ["rust"], TKEY, "k2")
-    assert read(settings, "SELECT summary_id, prompt_version FROM latest_summaries") == [("rust-k2", "p2")]
-    assert read(settings, "SELECT introduction FROM video_overview") == [("Newer intro.",)]
-    assert counts(settings)["topic_tags"] == 10
-    assert read(settings, "SELECT count(*) FROM video_tags") == [(5,)]
-
-
-def test_failure_artifact_marks_the_video_failed(settings: Settings, store: Store) -> None:
-    store.save_video(make_video())
-    store.save_failure(
-        Failure(
-            video_id="rust",
-            stage="transcribe",
-            kind="permanent",
-            error_class="TranscribeError",
-            message="could not decode rust.webm",
-            at=WHEN,
-        )
-    )
-    result = load_videos(settings, ["rust"], TKEY, "k1")
-    assert result.failed == ("rust",)
-    assert read(settings, "SELECT status, failed_stage, error_class, error_message FROM videos") == [
-        ("failed", "transcribe", "TranscribeError", "could not decode rust.webm")
-    ]
-
-
-def test_cleared_failure_turns_the_video_loaded(settings: Settings, store: Store) -> None:
-    store.save_video(make_video())
-    store.save_failure(
-        Failure(
-            video_id="rust", stage="download", kind="permanent", error_class="DownloadError", message="404", at=WHEN
-        )
-    )
-    load_videos(settings, ["rust"], TKEY, "k1")
-    store.clear_failure("rust")
-    stage(store)
-    load_videos(settings, ["rust"], TKEY, "k1")
-    assert read(settings, "SELECT status, failed_stage, error_message FROM videos") == [("loaded", None, None)]
-
-
-def test_video_without_transcript_is_pending(settings: Settings, store: Store) -> None:
-    store.save_video(make_video())
-    assert load_videos(settings, ["rust"], TKEY, "k1").pending == ("rust",)
-    assert read(settings, "SELECT status FROM videos") == [("pending",)]
-
-
-def test_video_without_artifacts_is_pending_and_not_written(settings: Settings) -> None:
-    assert load_videos(settings, ["never_listed"], TKEY, "k1").pending == ("never_listed",)
-    assert counts(settings)["videos"] == 0
-
-
-def test_transcript_for_other_settings_is_used_when_none_matches(settings: Settings, store: Store) -> None:
-    # Re-summarizing after a Whisper setting changed must not drop the transcript the summary came from.
-    stage(store)
-    load_videos(settings, ["rust"], "another-key", "k1")
-    assert read(settings, "SELECT settings_key FROM transcripts") == [(TKEY,)]
-
-
-def test_transcript_for_the_current_settings_wins(settings: Settings, store: Store) -> None:
-    stage(store)
-    store.save_transcript(make_transcript().model_copy(update={"settings_key": "current", "model": "small"}))
-    load_videos(settings, ["rust"], "current", "k1")
-    assert read(settings, "SELECT settings_key, model FROM transcripts") == [("current", "small")]
-
-
-# -- all or nothing --------------------------------------------------------------------------------
-def _crash_on_second_summary(monkeypatch: pytest.MonkeyPatch, store: Store) -> None:
-    calls = []
-    real = load.save_summary
-
-    def flaky(con: duckdb.DuckDBPyConnection, record: SummaryRecord, summary_id: str) -> None:
-        calls.append(summary_id)
-        if len(calls) == 2:
-            raise RuntimeError("crash on the second video")
-        real(con, record, summary_id)
-
-    monkeypatch.setattr(load, "save_summary", flaky)
-
-
-def _bad_second_summary(monkeypatch: pytest.MonkeyPatch, store: Store) -> None:
-    # tokens_in beyond INTEGER: the insert itself fails inside DuckDB.
-    store.save_summary(make_summary_record("zig", tokens_in=10**12), "k1")
-
-
-@pytest.mark.parametrize("crash", [_crash_on_second_summary, _bad_second_summary], ids=["raise", "insert-fails"])
-def test_crash_halfway_leaves_the_catalog_exactly_as_before(
-    settings: Settings, store: Store, monkeypatch: pytest.MonkeyPatch, crash: Any
-) -> None:
-    stage(store, "rust")
-    load_videos(settings, ["rust"], TKEY, "k1")
-    before = snapshot(settings)
-    # The batch would change the first video (a new title) and add a second one...
-    store.save_video(make_video("rust", title="Renamed"))
-    stage(store, "zig")
-    crash(monkeypatch, store)
-    # ...but the second video's summary fails, so nothing of the batch may land.
-    with pytest.raises((RuntimeError, duckdb.Error)):
-        load_videos(settings, ["rust", "zig"], TKEY, "k1")
-    assert snapshot(settings) == before
-
-
-def test_catalog_is_writable_after_a_crashed_batch(
-    settings: Settings, store: Store, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    stage(store, "rust")
-    stage(store, "zig")
-    _crash_on_second_summary(monkeypatch, store)
-    with pytest.raises(RuntimeError):
-        load_videos(settings, ["rust", "zig"], TKEY, "k1")
-    monkeypatch.undo()
-    assert load_videos(settings, ["rust", "zig"], TKEY, "k1").loaded == ("rust", "zig")
 
 
 # -- one writer ------------------------------------------------------------------------------------

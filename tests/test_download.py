@@ -73,11 +73,6 @@ def server() -> Iterator[RecordingServer]:
         srv.server_close()
 
 
-@pytest.fixture
-def store(settings: Settings) -> Store:
-    return Store(settings)
-
-
 def feed_video(feed_url: str, video_id: str) -> Video:
     return next(v for v in list_channel(feed_url) if v.video_id == video_id)
 

@@ -18,11 +18,6 @@ EXAMPLE = json.loads((PACKAGE / "prompts" / "examples.json").read_text(encoding=
 WHEN = datetime(2024, 5, 14, 15, 0, tzinfo=UTC)
 
 
-@pytest.fixture
-def store(settings: Settings) -> Store:
-    return Store(settings)
-
-
 def make_video(video_id: str = "rust") -> Video:
     return Video(
         video_id=video_id,

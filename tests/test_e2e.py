@@ -12,23 +12,12 @@ from typing import Any
 import duckdb
 import pytest
 
+from catalog_records import TABLES
 from tubescribe import airflow_env
 from tubescribe.sample import SAMPLE_DIR, serve_sample_channel
 from tubescribe.settings import Settings
 
 pytestmark = pytest.mark.slow
-TABLES = [
-    "channels",
-    "videos",
-    "transcripts",
-    "segments",
-    "summaries",
-    "summary_sections",
-    "section_bullets",
-    "section_topics",
-    "topic_tags",
-    "general_topics",
-]
 
 
 def counts(catalog: Path) -> dict[str, int]:

@@ -1,1 +1,0 @@
-DELETE FROM segments WHERE video_id = $video_id;

@@ -24,6 +24,7 @@ from tubescribe.catalog import (
     transaction,
     writer,
 )
+from tubescribe.load import json_rows
 from tubescribe.settings import Settings
 
 REPO = Path(__file__).resolve().parents[1]
@@ -37,33 +38,34 @@ SQL_FILES = sorted(
 # Plausible typed values for every $param, shaped the way load.py and query.py pass them.
 NOW = datetime(2025, 1, 1, tzinfo=UTC)
 SQL_PARAMS: dict[str, dict[str, Any]] = {
-    "load/upsert_channel": {
-        "channel_id": "c1",
-        "title": "Channel",
-        "url": "http://127.0.0.1/feed.xml",
-        "extractor": "generic",
+    "load/channels": {
+        "rows": [{"channel_id": "c1", "title": "Channel", "url": "http://127.0.0.1/feed.xml", "extractor": "generic"}],
         "now": NOW,
     },
-    "load/upsert_video": {
-        "video_id": "v1",
-        "channel_id": "c1",
-        "title": "Video",
-        "url": "http://127.0.0.1/v1.webm",
-        "published_at": NOW,
-        "duration_s": 154.0,
-        "extractor": "generic",
-        "status": "failed",
-        "failed_stage": "download",
-        "error_class": "DownloadError",
-        "error_message": "404",
-        "error_kind": "permanent",
+    "load/videos": {
+        "rows": [
+            {
+                "video_id": "v1",
+                "channel_id": "c1",
+                "title": "Video",
+                "url": "http://127.0.0.1/v1.webm",
+                "published_at": NOW,
+                "duration_s": 154.0,
+                "extractor": "generic",
+                "status": "failed",
+                "failed_stage": "download",
+                "error_class": "DownloadError",
+                "error_message": "404",
+                "error_kind": "permanent",
+            }
+        ],
         "max_attempts": 5,
         "now": NOW,
     },
-    "load/insert_stage_runs": {
-        "video_id": "v1",
-        "runs": [
+    "load/stage_runs": {
+        "rows": [
             {
+                "video_id": "v1",
                 "stage": "transcribe",
                 "run_id": "r1",
                 "started_at": NOW,
@@ -75,54 +77,65 @@ SQL_PARAMS: dict[str, dict[str, Any]] = {
         ],
     },
     "queries/settled_videos": {"transcript_key": "k", "summary_key": "s", "retry_permanent": False},
-    "load/upsert_transcript": {
-        "video_id": "v1",
-        "text": "hello world",
-        "language": "en",
-        "language_probability": 0.99,
-        "audio_duration_s": 8.0,
-        "model": "tiny.en",
-        "settings_key": TKEY,
-        "segment_count": 2,
-        "transcribed_at": NOW,
-        "elapsed_s": 1.0,
+    "load/transcripts": {
+        "rows": [
+            {
+                "video_id": "v1",
+                "text": "hello world",
+                "language": "en",
+                "language_probability": 0.99,
+                "audio_duration_s": 8.0,
+                "model": "tiny.en",
+                "settings_key": TKEY,
+                "segment_count": 2,
+                "transcribed_at": NOW,
+                "elapsed_s": 1.0,
+            }
+        ],
+        "video_ids": ["v1"],
+        "segments": [
+            {"video_id": "v1", "idx": 0, "start_s": 0.0, "end_s": 4.0, "text": "hello"},
+            {"video_id": "v1", "idx": 1, "start_s": 4.0, "end_s": 8.0, "text": "world"},
+        ],
     },
-    "load/delete_segments": {"video_id": "v1"},
-    "load/replace_segments": {
-        "video_id": "v1",
-        "idx": [0, 1],
-        "start_s": [0.0, 4.0],
-        "end_s": [4.0, 8.0],
-        "text": ["hello", "world"],
-    },
-    "load/upsert_summary": {
-        "summary_id": "v1-k",
-        "video_id": "v1",
-        "backend": "local",
-        "model": "m",
-        "prompt_version": "p1",
-        "summary_json": '{"a": 1}',
-        "introduction": "Intro",
-        "tokens_in": 10,
-        "tokens_out": None,
-        "latency_s": 0.5,
-        "created_at": NOW,
-    },
-    "load/delete_summary_parts": {"summary_id": "v1-k"},
-    "load/insert_summary_parts": {
-        "summary_id": "v1-k",
-        "video_id": "v1",
-        "sections": [{"idx": 1, "title": "Section 1: A", "start_s": 0.0, "end_s": None}],
-        "bullets": [{"section_idx": 1, "idx": 1, "text": "bullet"}],
-        "section_topics": [{"section_idx": 1, "idx": 1, "text": "topic"}],
-        "tags": [{"idx": 1, "text": "Tags", "normalized": "tag"}],
-        "general_topics": [{"idx": 1, "name": "Quantum Computing", "complexity": "0.87"}],
+    "load/summaries": {
+        "rows": [
+            {
+                "summary_id": "v1-k",
+                "video_id": "v1",
+                "backend": "local",
+                "model": "m",
+                "prompt_version": "p1",
+                "summary_json": '{"a": 1}',
+                "introduction": "Intro",
+                "tokens_in": 10,
+                "tokens_out": None,
+                "latency_s": 0.5,
+                "created_at": NOW,
+            }
+        ],
+        "summary_ids": ["v1-k"],
+        "sections": [
+            {"summary_id": "v1-k", "video_id": "v1", "idx": 1, "title": "Section 1: A", "start_s": 0.0, "end_s": None}
+        ],
+        "bullets": [{"summary_id": "v1-k", "video_id": "v1", "section_idx": 1, "idx": 1, "text": "bullet"}],
+        "section_topics": [{"summary_id": "v1-k", "video_id": "v1", "section_idx": 1, "idx": 1, "text": "topic"}],
+        "tags": [{"summary_id": "v1-k", "video_id": "v1", "idx": 1, "text": "Tags", "normalized": "tag"}],
+        "general_topics": [
+            {"summary_id": "v1-k", "video_id": "v1", "idx": 1, "name": "Quantum Computing", "complexity": "0.87"}
+        ],
     },
     "queries/landed": {"video_ids": ["v1", "v2"]},
     "queries/video": {"video_id": "v1"},
     "queries/video_sections": {"video_id": "v1"},
     "queries/video_transcript": {"video_id": "v1"},
 }
+
+
+# The loader hands its rows over as JSON text (load.json_rows); so do these.
+for _name, _params in SQL_PARAMS.items():
+    if _name.startswith("load/"):
+        _params.update({k: json_rows(v) for k, v in _params.items() if isinstance(v, list) and isinstance(v[0], dict)})
 
 
 # -- helpers ---------------------------------------------------------------------------------------
@@ -172,7 +185,7 @@ def test_schema_applies_twice(fresh: duckdb.DuckDBPyConnection) -> None:
 
 
 def test_load_sql_writes_a_complexity_as_decimal(fresh: duckdb.DuckDBPyConnection) -> None:
-    run_sql(fresh, "load/insert_summary_parts", SQL_PARAMS["load/insert_summary_parts"])
+    run_sql(fresh, "load/summaries", SQL_PARAMS["load/summaries"])
     assert fresh.execute("SELECT complexity, typeof(complexity) FROM general_topics").fetchall() == [
         (Decimal("0.87"), "DECIMAL(3,2)")
     ]
@@ -188,7 +201,8 @@ def test_run_sql_ignores_unused_parameters(fresh: duckdb.DuckDBPyConnection) -> 
 
 
 def test_bound_values_are_never_read_as_sql(fresh: duckdb.DuckDBPyConnection) -> None:
-    run_sql(fresh, "load/upsert_channel", {**SQL_PARAMS["load/upsert_channel"], "title": "x'); DROP TABLE videos; --"})
+    evil = {"channel_id": "c1", "title": "x'); DROP TABLE videos; --", "url": "u", "extractor": "generic"}
+    run_sql(fresh, "load/channels", {"rows": json_rows([evil]), "now": NOW})
     assert fresh.execute("SELECT title FROM channels").fetchall() == [("x'); DROP TABLE videos; --",)]
     assert fresh.execute("SELECT count(*) FROM videos").fetchall() == [(0,)]
 
@@ -196,13 +210,13 @@ def test_bound_values_are_never_read_as_sql(fresh: duckdb.DuckDBPyConnection) ->
 # -- transaction -----------------------------------------------------------------------------------
 def test_transaction_commits_when_the_block_succeeds(fresh: duckdb.DuckDBPyConnection) -> None:
     with transaction(fresh):
-        run_sql(fresh, "load/upsert_channel", SQL_PARAMS["load/upsert_channel"])
+        run_sql(fresh, "load/channels", SQL_PARAMS["load/channels"])
     assert fresh.execute("SELECT count(*) FROM channels").fetchall() == [(1,)]
 
 
 def test_transaction_rolls_back_when_the_block_raises(fresh: duckdb.DuckDBPyConnection) -> None:
     with pytest.raises(RuntimeError), transaction(fresh):
-        run_sql(fresh, "load/upsert_channel", SQL_PARAMS["load/upsert_channel"])
+        run_sql(fresh, "load/channels", SQL_PARAMS["load/channels"])
         raise RuntimeError("crash")
     assert fresh.execute("SELECT count(*) FROM channels").fetchall() == [(0,)]
 

@@ -24,7 +24,7 @@ from catalog_records import (
 )
 from tubescribe import load
 from tubescribe.load import LoadResult, load_videos
-from tubescribe.records import Failure, SummaryRecord
+from tubescribe.records import Failure
 from tubescribe.settings import Settings
 from tubescribe.store import Store
 
@@ -234,17 +234,16 @@ def test_transcript_for_the_current_settings_wins(settings: Settings, store: Sto
 
 
 # -- all or nothing --------------------------------------------------------------------------------
-def _crash_on_second_summary(monkeypatch: pytest.MonkeyPatch, store: Store) -> None:
-    calls = []
-    real = load.save_summary
+def _crash_on_the_summaries(monkeypatch: pytest.MonkeyPatch, store: Store) -> None:
+    # Channels, timings and transcripts are written by then, inside the batch's transaction.
+    real = load.run_sql
 
-    def flaky(con: duckdb.DuckDBPyConnection, record: SummaryRecord, summary_id: str) -> None:
-        calls.append(summary_id)
-        if len(calls) == 2:
-            raise RuntimeError("crash on the second video")
-        real(con, record, summary_id)
+    def flaky(con: duckdb.DuckDBPyConnection, name: str, params: dict[str, Any] | None = None) -> Any:
+        if name == "load/summaries":
+            raise RuntimeError("crash halfway through the batch")
+        return real(con, name, params)
 
-    monkeypatch.setattr(load, "save_summary", flaky)
+    monkeypatch.setattr(load, "run_sql", flaky)
 
 
 def _bad_second_summary(monkeypatch: pytest.MonkeyPatch, store: Store) -> None:
@@ -252,7 +251,7 @@ def _bad_second_summary(monkeypatch: pytest.MonkeyPatch, store: Store) -> None:
     store.save_summary(make_summary_record("zig", tokens_in=10**12), "k1")
 
 
-@pytest.mark.parametrize("crash", [_crash_on_second_summary, _bad_second_summary], ids=["raise", "insert-fails"])
+@pytest.mark.parametrize("crash", [_crash_on_the_summaries, _bad_second_summary], ids=["raise", "insert-fails"])
 def test_crash_halfway_leaves_the_catalog_exactly_as_before(
     settings: Settings, store: Store, monkeypatch: pytest.MonkeyPatch, crash: Any
 ) -> None:
@@ -274,7 +273,7 @@ def test_catalog_is_writable_after_a_crashed_batch(
 ) -> None:
     stage(store, "rust")
     stage(store, "zig")
-    _crash_on_second_summary(monkeypatch, store)
+    _crash_on_the_summaries(monkeypatch, store)
     with pytest.raises(RuntimeError):
         load_videos(settings, ["rust", "zig"], TKEY, "k1")
     monkeypatch.undo()

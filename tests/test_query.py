@@ -147,8 +147,7 @@ def test_select_show_describe_explain_and_search_functions_are_allowed(sample: S
     assert run_query(sample, "EXPLAIN SELECT 1")[1]
     hits = run_query(
         sample,
-        "SELECT video_id FROM (SELECT *, fts_main_search_docs.match_bm25(doc_id, 'allocators') AS score "
-        "FROM search_docs) WHERE score IS NOT NULL ORDER BY score DESC LIMIT 1",
+        "SELECT video_id FROM search_scores('allocators') JOIN search_docs USING (doc_id) ORDER BY score DESC LIMIT 1",
     )[1]
     assert hits == [("zig",)]
 

@@ -384,14 +384,16 @@ import pathlib, sys, time
 from tubescribe import load, pipeline
 from tubescribe.settings import Settings
 
-real = load.save_summary
+real = load.run_sql
 
-def save_then_hang(con, record, summary_id):
-    real(con, record, summary_id)
-    pathlib.Path(sys.argv[1]).touch()
-    time.sleep(300)
+def write_then_hang(con, name, params=None):
+    rows = real(con, name, params)
+    if name == "load/summaries":
+        pathlib.Path(sys.argv[1]).touch()
+        time.sleep(300)
+    return rows
 
-load.save_summary = save_then_hang
+load.run_sql = write_then_hang
 pipeline.load(Settings.load(), sys.argv[2:])
 """
 
@@ -403,7 +405,7 @@ def test_a_load_killed_midway_leaves_the_catalog_as_before_and_a_rerun_completes
     settings = rust_only_catalog
     before = counts(settings.catalog_path)
     assert before == counts(settings.writer_catalog_path) and before["main.videos"] == 1
-    marker = tmp_path / "first-video-written"
+    marker = tmp_path / "summaries-written"
     load = subprocess.Popen([sys.executable, "-c", KILLABLE_LOAD, str(marker), "react", "zig"])
     try:
         deadline = time.monotonic() + 60
@@ -412,7 +414,7 @@ def test_a_load_killed_midway_leaves_the_catalog_as_before_and_a_rerun_completes
     finally:
         load.send_signal(signal.SIGKILL)
         load.wait(30)
-    assert marker.exists(), "the load never reached its first video"
+    assert marker.exists(), "the load never reached its summaries"
     assert load.returncode == -signal.SIGKILL
     assert counts(settings.catalog_path) == before
     assert counts(settings.writer_catalog_path) == before

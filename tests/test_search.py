@@ -14,11 +14,10 @@ import pytest
 
 from sample_catalog import GENERIC_CHANNEL, TKEY, YOUTUBE_ID, build_sample_catalog, segments_of, video_of
 from tubescribe.catalog import apply_schema, run_sql, writer
-from tubescribe.extensions import load_fts
 from tubescribe.load import load_videos
 from tubescribe.local_summarizer import LocalSummarizer
 from tubescribe.records import Segment, Transcript
-from tubescribe.search import SearchError, moment_link, refresh_index, search, snippet
+from tubescribe.search import INDEX_FORMAT, SearchError, moment_link, refresh_index, search, snippet
 from tubescribe.settings import Settings
 from tubescribe.store import Store
 from tubescribe.summarize import summary_key
@@ -168,6 +167,66 @@ def test_the_index_follows_every_load(settings: Settings) -> None:
     assert search(settings, "fungus")[0].video_id == "rust"
 
 
+def _copy_of(sample: Settings, tmp_path: Path) -> Settings:
+    """A private copy of the sample catalog (writer file and published file), to change freely."""
+    settings = Settings.load(home=tmp_path / "home")
+    for path in (sample.writer_catalog_path, sample.catalog_path):
+        target = settings.home / path.relative_to(sample.home)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(path.read_bytes())
+    return settings
+
+
+def _ranked(settings: Settings, query: str) -> list[tuple[str, str, float, float]]:
+    return [(h.video_id, h.kind, h.start_s, h.score) for h in search(settings, query, limit=50)]
+
+
+def test_a_refresh_touches_only_its_videos_and_leaves_the_rest_as_they_were(sample: Settings, tmp_path: Path) -> None:
+    settings = _copy_of(sample, tmp_path)
+    docs = "SELECT doc_id, video_id, kind, part, text FROM search_docs ORDER BY doc_id"
+    before = _rows(settings, docs)
+    with writer(settings) as con:
+        refresh_index(con, ["zig"])
+    after = _rows(settings, docs)
+    assert [d for d in after if d[1] != "zig"] == [d for d in before if d[1] != "zig"]
+    # zig's documents are the same texts under new ids, so its hits are the same.
+    assert sorted(d[2:] for d in after if d[1] == "zig") == sorted(d[2:] for d in before if d[1] == "zig")
+    assert min(d[0] for d in after if d[1] == "zig") > max(d[0] for d in before)
+    # Until a merge, zig's replaced postings still count in each term's document frequency, which
+    # shifts scores a little but finds the same places.
+    assert {h[:3] for h in _ranked(settings, "allocators")} == {h[:3] for h in _ranked(sample, "allocators")}
+
+
+def test_merging_postings_drops_replaced_documents_and_restores_exact_scores(sample: Settings, tmp_path: Path) -> None:
+    settings = _copy_of(sample, tmp_path)
+    with writer(settings) as con:
+        for _ in range(3):  # three reloads: zig's old postings linger as dead documents
+            refresh_index(con, ["zig", "rust"])
+    postings = "SELECT count(*), count(DISTINCT term), sum(len(postings)) FROM search_postings"
+    [(rows, terms, entries)] = _rows(settings, postings)
+    queries = ["allocators", "borrow checker", "hypervisor jsx", "memory safety"]
+    with writer(settings) as con:
+        run_sql(con, "search/merge")
+    [(merged_rows, merged_terms, merged_entries)] = _rows(settings, postings)
+    assert rows > terms and merged_rows == merged_terms == terms
+    live = "SELECT count(*) FROM (SELECT DISTINCT doc_id, term FROM search_docs, unnest(search_tokens(text)) t(term))"
+    with writer(settings) as con:
+        [(live_entries,)] = con.execute(live).fetchall()
+    assert entries > merged_entries == live_entries
+    assert {q: _ranked(settings, q) for q in queries} == {q: _ranked(sample, q) for q in queries}
+
+
+def test_an_index_of_an_older_format_is_rebuilt_whole_by_the_next_load(sample: Settings, tmp_path: Path) -> None:
+    settings = _copy_of(sample, tmp_path)
+    with writer(settings) as con:
+        con.execute("UPDATE search_index_state SET format = 1")
+        con.execute("DELETE FROM search_postings")  # as if the old index were unusable
+    with pytest.raises(SearchError, match="no search index yet"):
+        search(settings, "allocators")
+    load_videos(settings, [], TKEY, "k1")  # a load with nothing to write still brings the index up to date
+    assert _ranked(settings, "allocators") == _ranked(sample, "allocators")
+
+
 def test_a_catalog_without_an_index_says_how_to_build_it(settings: Settings) -> None:
     with writer(settings):
         pass
@@ -185,10 +244,11 @@ def test_search_sql_runs_on_an_empty_catalog(tmp_path: Path, name: str) -> None:
     with duckdb.connect(str(tmp_path / "empty.duckdb")) as con:
         apply_schema(con)
         refresh_index(con)
-        load_fts(con)
-        params = {"query": "rust", "channel": None, "since": None, "limit": 5}
+        params = {"query": "rust", "channel": None, "since": None, "limit": 5, "format": INDEX_FORMAT}
+        params |= {"all": True, "video_ids": []}
         rows = run_sql(con, f"search/{name}", params)
-    expected = {"index_ready": [(True,)], "refresh_docs": [(0,)]}  # refresh_docs ends with an INSERT: its count
+    # index_ready is true once built; refresh ends with an INSERT (its count), postings_stats counts rows.
+    expected = {"index_ready": [(True,)], "refresh": [(1,)], "postings_stats": [(0, 0)]}
     assert rows == expected.get(name, [])
 
 

@@ -87,7 +87,7 @@ def test_every_table_opens_in_plain_duckdb(sample: Settings) -> None:
     tables = rows(sample, "SELECT table_name FROM duckdb_tables() WHERE schema_name = 'main'")
     for (table,) in tables:
         rows(sample, f"SELECT * FROM {table} LIMIT 1")
-    assert len(tables) == 12  # the ten of the summary path, search_docs and stage_runs
+    assert len(tables) == 14  # the ten of the summary path, stage_runs, and the three search tables
 
 
 @pytest.mark.parametrize("name", ANALYTICS)

@@ -23,6 +23,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from tubescribe.extensions import load_fts
 from tubescribe.settings import Settings
 
 if TYPE_CHECKING:
@@ -70,7 +71,8 @@ def schema_files() -> list[str]:
 
 
 def apply_schema(con: duckdb.DuckDBPyConnection) -> None:
-    """Create or update every table and view (idempotent)."""
+    """Create or update every table, view and macro (idempotent)."""
+    load_fts(con)  # the search macros call fts's `stem`, and DuckDB binds a macro when it is created
     for name in schema_files():
         run_sql(con, name)
 

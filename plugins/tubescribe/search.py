@@ -1,17 +1,16 @@
 """Full-text search over transcripts and summaries: keeping the BM25 index current, and asking it.
 
-`search_docs` holds one row per transcript segment and per part of each video's newest summary
-(sql/search/refresh_docs.sql); DuckDB's fts extension indexes it. The loader calls `refresh_index`
-at the end of every load, in its writer connection, so search never lags the catalog. The index is
-rebuilt whole, not patched: simpler, and always consistent with the tables it was built from.
+`search_docs` holds one row per transcript segment and per part of each video's newest summary, and
+`search_postings` is a BM25 inverted index over them in plain tables (sql/schema/004_search_docs.sql
+says why not DuckDB's fts index). The loader calls `refresh_index` for the videos it wrote, inside its
+transaction, so search never lags the catalog and a load costs what its own videos cost.
 """
 
 from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from datetime import date
 from typing import TYPE_CHECKING
@@ -21,8 +20,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from tubescribe.catalog import run_sql, transaction
-from tubescribe.extensions import load_fts
+from tubescribe.catalog import run_sql
 from tubescribe.sandbox import DEFAULT_TIMEOUT_S, SandboxError, execute_named, sandboxed
 from tubescribe.settings import Settings
 
@@ -30,6 +28,10 @@ if TYPE_CHECKING:
     import duckdb
 
 SNIPPET_CHARS = 160
+INDEX_FORMAT = 2  # 1 was DuckDB's fts index, rebuilt whole on every load
+# Each refresh adds a postings row per term it saw; once there are this many rows per distinct term,
+# they are merged, so a query reads a few long lists rather than one short list per load.
+MERGE_AT_ROWS_PER_TERM = 8
 
 
 class SearchError(RuntimeError):
@@ -50,12 +52,20 @@ class Hit:
     score: float
 
 
-def refresh_index(con: duckdb.DuckDBPyConnection) -> None:
-    """Rebuild search_docs and its BM25 index from the catalog, in one transaction (writer only)."""
-    load_fts(con)
-    with transaction(con):
-        run_sql(con, "search/refresh_docs")
-        run_sql(con, "search/build_index")
+def refresh_index(con: duckdb.DuckDBPyConnection, video_ids: Sequence[str] | None = None) -> None:
+    """Re-index `video_ids` (every video when None, or when the index is missing or of an older format).
+
+    Writer only, on a connection with the schema applied; runs in the caller's transaction if any.
+    """
+    [(ready,)] = run_sql(con, "search/index_ready", {"format": INDEX_FORMAT})
+    every = video_ids is None or not ready
+    if not every and not video_ids:
+        return
+    params = {"all": every, "video_ids": [] if every else list(video_ids or ()), "format": INDEX_FORMAT}
+    run_sql(con, "search/refresh", params)
+    [(rows, terms)] = run_sql(con, "search/postings_stats")
+    if rows > MERGE_AT_ROWS_PER_TERM * max(terms, 1):
+        run_sql(con, "search/merge")
 
 
 def search(
@@ -72,7 +82,7 @@ def search(
         raise SearchError('give some words to search for, e.g. `tubescribe search "borrow checker"`')
     try:
         with sandboxed(settings) as con:
-            _, [(ready,)] = execute_named(con, "search/index_ready", timeout_s=timeout_s)
+            _, [(ready,)] = execute_named(con, "search/index_ready", {"format": INDEX_FORMAT}, timeout_s)
             if not ready:
                 raise SearchError("the catalog has no search index yet; every load builds it: run `tubescribe ingest`")
             params = {"query": text, "channel": channel, "since": since, "limit": limit}
@@ -153,10 +163,3 @@ def clock(seconds: float) -> str:
     hours, rest = divmod(int(seconds), 3600)
     minutes, secs = divmod(rest, 60)
     return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
-
-
-@contextmanager
-def index_refreshed(con: duckdb.DuckDBPyConnection) -> Iterator[duckdb.DuckDBPyConnection]:
-    """Rebuild the search index once the enclosed block (a load's transaction) has committed."""
-    yield con
-    refresh_index(con)

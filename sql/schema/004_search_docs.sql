@@ -1,11 +1,77 @@
--- What `tubescribe search` searches: one row per transcript segment and per part of each video's
--- newest summary. Derived from the other tables and rebuilt, with its full-text index
--- (schema fts_main_search_docs), at the end of every load (plugins/tubescribe/search.py).
+-- What `tubescribe search` searches, and its BM25 index, kept current by every load
+-- (plugins/tubescribe/search.py). Both are derived from the other tables.
+--
+-- An inverted index in plain tables, because DuckDB's fts extension can only rebuild its index whole
+-- (seconds per load at 10k videos, minutes at 100k). Each refresh appends one `search_postings` row
+-- per term it saw, listing the documents that hold it, so a load costs what its own videos cost and a
+-- query reads only the lists of its own terms. Reloaded videos get new documents; their old
+-- postings stay until the next merge (sql/search/merge.sql) and are dropped at query time by the
+-- join with search_docs, as in Lucene. fts is still used for its Porter stemmer (`stem`).
+
+-- One row per transcript segment and per part of each video's newest summary.
 CREATE TABLE IF NOT EXISTS search_docs (
-    doc_id    BIGINT NOT NULL,          -- unique within a build; the fts index's document key
+    doc_id    BIGINT NOT NULL,          -- the document's key in search_postings (never reused)
     video_id  VARCHAR NOT NULL,
     kind      VARCHAR NOT NULL,         -- 'segment', 'introduction', 'section' or 'topics'
     part      INTEGER NOT NULL,         -- segment idx, section idx, or 0
     start_s   DOUBLE NOT NULL,          -- where a hit should open the video
-    text      VARCHAR NOT NULL
+    text      VARCHAR NOT NULL,
+    terms     INTEGER                   -- how many indexed terms the text has (BM25's document length)
 );
+-- Catalogs made before the index moved out of fts (2026-11): the column, and the old index, dropped.
+ALTER TABLE search_docs ADD COLUMN IF NOT EXISTS terms INTEGER;
+DROP SCHEMA IF EXISTS fts_main_search_docs CASCADE;
+
+CREATE SEQUENCE IF NOT EXISTS search_doc_ids;
+
+-- term -> the documents holding it: (doc, how often, the document's length), one row per refresh.
+CREATE TABLE IF NOT EXISTS search_postings (
+    term      VARCHAR NOT NULL,
+    postings  STRUCT(doc BIGINT, tf INTEGER, len INTEGER)[] NOT NULL
+);
+
+-- Which index format the tables hold; search refuses to run until a load has built this one.
+CREATE TABLE IF NOT EXISTS search_index_state (
+    format        INTEGER NOT NULL,
+    refreshed_at  TIMESTAMPTZ NOT NULL
+);
+
+-- Text -> indexed terms: lower case, accents off, split on anything but letters and digits, English
+-- stop words out, Porter stems. Documents and queries both go through it, so they always agree.
+CREATE OR REPLACE MACRO search_tokens(text) AS list_transform(
+    list_filter(
+        string_split_regex(lower(strip_accents(text)), '[^a-z0-9]+'),
+        w -> w <> '' AND NOT list_contains([
+            'a', 'about', 'above', 'after', 'again', 'against', 'all', 'am', 'an', 'and', 'any', 'are',
+            'as', 'at', 'be', 'because', 'been', 'before', 'being', 'below', 'between', 'both', 'but', 'by',
+            'can', 'could', 'did', 'do', 'does', 'doing', 'down', 'during', 'each', 'few', 'for', 'from',
+            'further', 'had', 'has', 'have', 'having', 'he', 'her', 'here', 'hers', 'herself', 'him',
+            'himself', 'his', 'how', 'i', 'if', 'in', 'into', 'is', 'it', 'its', 'itself', 'just', 'me',
+            'more', 'most', 'my', 'myself', 'no', 'nor', 'not', 'now', 'of', 'off', 'on', 'once', 'only',
+            'or', 'other', 'our', 'ours', 'ourselves', 'out', 'over', 'own', 's', 'same', 'she', 'should',
+            'so', 'some', 'such', 't', 'than', 'that', 'the', 'their', 'theirs', 'them', 'themselves',
+            'then', 'there', 'these', 'they', 'this', 'those', 'through', 'to', 'too', 'under', 'until',
+            'up', 'very', 'was', 'we', 'were', 'what', 'when', 'where', 'which', 'while', 'who', 'whom',
+            'why', 'will', 'with', 'would', 'you', 'your', 'yours', 'yourself', 'yourselves'], w)),
+    w -> stem(w, 'porter'));
+
+-- BM25 (k1 = 1.2, b = 0.75, fts's defaults) of every live document holding any term of `query`.
+-- Usable by analysts too: SELECT * FROM search_scores('borrow checker') JOIN search_docs USING (doc_id).
+CREATE OR REPLACE MACRO search_scores(query) AS TABLE
+WITH lists AS (
+    SELECT term, postings FROM search_postings
+    WHERE term IN (SELECT unnest(search_tokens(query)))
+),
+corpus AS (SELECT count(*) AS docs, avg(terms) AS avg_terms FROM search_docs),
+idf AS (
+    SELECT term, ln(1 + (any_value(c.docs) - n + 0.5) / (n + 0.5)) AS idf
+    FROM (SELECT term, sum(len(postings)) AS n FROM lists GROUP BY term), corpus c
+    GROUP BY term, n
+),
+scored AS (
+    SELECT p.doc AS doc_id,
+           sum(i.idf * p.tf * 2.2 / (p.tf + 1.2 * (0.25 + 0.75 * p.len / c.avg_terms))) AS score
+    FROM (SELECT term, unnest(postings) AS p FROM lists) JOIN idf i USING (term), corpus c
+    GROUP BY p.doc
+)
+SELECT doc_id, score FROM scored SEMI JOIN search_docs USING (doc_id);

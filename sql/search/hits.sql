@@ -1,15 +1,12 @@
--- BM25 hits for $query over search_docs, best first, with what a hit needs to be shown and linked.
--- $channel (NULL for all) matches a channel id or URL exactly, or part of its title in any case;
--- $since (NULL for all) is the first publish date, inclusive (UTC).
+-- BM25 hits for $query (search_scores, sql/schema/004_search_docs.sql), best first, with what a hit
+-- needs to be shown and linked. $channel (NULL for all) matches a channel id or URL exactly, or part
+-- of its title in any case; $since (NULL for all) is the first publish date, inclusive (UTC).
 SELECT d.video_id, v.title, c.title AS channel, d.kind, d.start_s, d.text, v.url, v.extractor, h.score
-FROM (
-    SELECT doc_id, fts_main_search_docs.match_bm25(doc_id, $query) AS score FROM search_docs
-) h
+FROM search_scores($query) h
 JOIN search_docs d USING (doc_id)
 JOIN videos v USING (video_id)
 LEFT JOIN channels c USING (channel_id)
-WHERE h.score IS NOT NULL
-  AND ($channel IS NULL
+WHERE ($channel IS NULL
        OR v.channel_id = $channel OR c.url = $channel
        OR contains(lower(c.title), lower(CAST($channel AS VARCHAR))))
   AND ($since IS NULL OR v.published_at >= timezone('UTC', CAST($since AS TIMESTAMP)))

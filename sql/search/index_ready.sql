@@ -1,2 +1,2 @@
--- Whether the full-text index over search_docs exists (it is built by the first load).
-SELECT count(*) > 0 FROM duckdb_functions() WHERE schema_name = 'fts_main_search_docs' AND function_name = 'match_bm25';
+-- Whether the search tables hold an index of the current format $format (the first load builds it).
+SELECT count(*) > 0 FROM search_index_state WHERE format = $format;

@@ -87,7 +87,7 @@ def test_every_table_opens_in_plain_duckdb(sample: Settings) -> None:
     tables = rows(sample, "SELECT table_name FROM duckdb_tables() WHERE schema_name = 'main'")
     for (table,) in tables:
         rows(sample, f"SELECT * FROM {table} LIMIT 1")
-    assert len(tables) == 14  # the ten of the summary path, stage_runs, and the three search tables
+    assert len(tables) == 15  # the ten of the summary path, stage_runs, and the four search tables
 
 
 @pytest.mark.parametrize("name", ANALYTICS)
@@ -232,6 +232,28 @@ def test_an_older_catalog_gains_the_normalized_column(tmp_path: Path) -> None:
         # Until the video is loaded again, the views fall back to the lower-cased tag.
         assert con.execute("SELECT topic FROM topic_frequency_by_month").fetchall() == []  # no summary row joins
         con.execute(
-            "INSERT INTO summaries VALUES ('s', 'v', 'local', 'm', 'p', '{}', 'intro', NULL, NULL, NULL, now())"
+            "INSERT INTO summaries (summary_id, video_id, backend, model, prompt_version, summary_json, introduction,"
+            " created_at) VALUES ('s', 'v', 'local', 'm', 'p', '{}', 'intro', now())"
         )
         assert con.execute("SELECT tag_normalized FROM video_tags").fetchall() == [("llms",)]
+
+
+def test_an_older_catalog_gains_the_summary_lists(tmp_path: Path) -> None:
+    path = tmp_path / "old.duckdb"
+    with duckdb.connect(str(path)) as con:
+        apply_schema(con)
+        con.execute(
+            "INSERT INTO summaries (summary_id, video_id, backend, model, prompt_version, summary_json, introduction,"
+            " created_at) VALUES ('s', 'v', 'local', 'm', 'p', '{}', 'intro', now())"
+        )
+        con.execute("INSERT INTO summary_sections (summary_id, video_id, idx, title) VALUES ('s', 'v', 1, 'One')")
+        con.execute("INSERT INTO section_bullets VALUES ('s', 'v', 1, 2, 'second'), ('s', 'v', 1, 1, 'first')")
+        con.execute("INSERT INTO topic_tags (summary_id, video_id, idx, tag) VALUES ('s', 'v', 1, 'Rust')")
+        con.execute("INSERT INTO general_topics VALUES ('s', 'v', 1, 'Programming Languages', 0.5)")
+        # As a catalog from before the list columns: they exist (ALTER adds them) but hold NULL.
+        assert con.execute("SELECT bullets FROM video_sections").fetchall() == [(None,)]
+        apply_schema(con)
+        assert con.execute("SELECT bullets, topics FROM video_sections").fetchall() == [(["first", "second"], [])]
+        assert con.execute("SELECT topics, general_topics FROM latest_summaries").fetchall() == [
+            (["Rust"], ["Programming Languages (0.50)"])
+        ]

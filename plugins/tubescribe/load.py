@@ -213,6 +213,7 @@ def write_batch(con: duckdb.DuckDBPyConnection, batch: Batch, now: datetime, max
         summary_ids = [row["summary_id"] for row in batch.summaries]
         parts = {name: json_rows(rows) for name, rows in batch.parts.items()}
         run_sql(con, "load/summaries", {"rows": json_rows(batch.summaries), "summary_ids": summary_ids, **parts})
+        run_sql(con, "schema/008_summary_lists")  # the new summaries' list columns, from the parts just written
     if batch.videos:
         rows = {"rows": json_rows(list(batch.videos.values())), "now": now, "max_attempts": max_attempts}
         run_sql(con, "load/videos", rows)

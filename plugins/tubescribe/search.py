@@ -29,9 +29,11 @@ if TYPE_CHECKING:
 
 SNIPPET_CHARS = 160
 INDEX_FORMAT = 2  # 1 was DuckDB's fts index, rebuilt whole on every load
-# Each refresh adds a postings row per term it saw; once there are this many rows per distinct term,
-# they are merged, so a query reads a few long lists rather than one short list per load.
-MERGE_AT_ROWS_PER_TERM = 8
+# Loads append postings in runs sorted by term; once they have grown the postings by this share since
+# the last merge, the whole table is rewritten in one term order again (and without replaced
+# documents). Queries scan the unsorted tail whole, so it is kept small; merges cost a full rewrite,
+# so they come at most once per tenth of growth.
+MERGE_AFTER_GROWTH = 0.1
 
 
 class SearchError(RuntimeError):
@@ -61,11 +63,10 @@ def refresh_index(con: duckdb.DuckDBPyConnection, video_ids: Sequence[str] | Non
     every = video_ids is None or not ready
     if not every and not video_ids:
         return
-    params = {"all": every, "video_ids": [] if every else list(video_ids or ()), "format": INDEX_FORMAT}
-    run_sql(con, "search/refresh", params)
-    [(rows, terms)] = run_sql(con, "search/postings_stats")
-    if rows > MERGE_AT_ROWS_PER_TERM * max(terms, 1):
-        run_sql(con, "search/merge")
+    run_sql(con, "search/refresh", {"all": every, "video_ids": [] if every else list(video_ids or ())})
+    [(rows, merged_rows)] = run_sql(con, "search/postings_stats")
+    if every or rows - (merged_rows or 0) > MERGE_AFTER_GROWTH * (merged_rows or 0):
+        run_sql(con, "search/merge", {"format": INDEX_FORMAT})
 
 
 def search(
@@ -77,18 +78,31 @@ def search(
     limit: int = 10,
     timeout_s: float = DEFAULT_TIMEOUT_S,
 ) -> list[Hit]:
-    """The best `limit` hits for `text`, best first, on a sandboxed read-only connection."""
+    """The best `limit` hits for `text`, best first, on a fresh sandboxed read-only connection."""
     if not text.strip():
         raise SearchError('give some words to search for, e.g. `tubescribe search "borrow checker"`')
     try:
         with sandboxed(settings) as con:
-            _, [(ready,)] = execute_named(con, "search/index_ready", {"format": INDEX_FORMAT}, timeout_s)
-            if not ready:
-                raise SearchError("the catalog has no search index yet; every load builds it: run `tubescribe ingest`")
-            params = {"query": text, "channel": channel, "since": since, "limit": limit}
-            _, rows = execute_named(con, "search/hits", params, timeout_s)
+            return search_on(con, text, channel=channel, since=since, limit=limit, timeout_s=timeout_s)
     except SandboxError as exc:
         raise SearchError(str(exc)) from None
+
+
+def search_on(
+    con: duckdb.DuckDBPyConnection,
+    text: str,
+    *,
+    channel: str | None = None,
+    since: date | None = None,
+    limit: int = 10,
+    timeout_s: float = DEFAULT_TIMEOUT_S,
+) -> list[Hit]:
+    """`search` on an open sandboxed connection (one per many searches, e.g. in a server)."""
+    _, [(ready,)] = execute_named(con, "search/index_ready", {"format": INDEX_FORMAT}, timeout_s)
+    if not ready:
+        raise SearchError("the catalog has no search index yet; every load builds it: run `tubescribe ingest`")
+    params = {"query": text, "channel": channel, "since": since, "limit": limit}
+    _, rows = execute_named(con, "search/hits", params, timeout_s)
     return [
         Hit(
             video_id=video_id,

@@ -5,26 +5,28 @@ DELETE FROM section_bullets WHERE summary_id IN (SELECT unnest($summary_ids));
 DELETE FROM section_topics WHERE summary_id IN (SELECT unnest($summary_ids));
 DELETE FROM topic_tags WHERE summary_id IN (SELECT unnest($summary_ids));
 DELETE FROM general_topics WHERE summary_id IN (SELECT unnest($summary_ids));
+-- The list columns are reset too: INSERT OR REPLACE keeps columns it is not given, and
+-- schema/008_summary_lists.sql refills only NULL lists.
 INSERT OR REPLACE INTO summaries (summary_id, video_id, backend, model, prompt_version, summary_json,
-                                  introduction, tokens_in, tokens_out, latency_s, created_at)
+                                  introduction, tokens_in, tokens_out, latency_s, created_at, topics, general_topics)
 SELECT r.summary_id, r.video_id, r.backend, r.model, r.prompt_version, r.summary_json,
-       r.introduction, r.tokens_in, r.tokens_out, r.latency_s, r.created_at
+       r.introduction, r.tokens_in, r.tokens_out, r.latency_s, r.created_at, NULL, NULL
 FROM (SELECT unnest(CAST(json($rows) AS STRUCT(
         summary_id VARCHAR, video_id VARCHAR, backend VARCHAR, model VARCHAR, prompt_version VARCHAR,
         summary_json VARCHAR, introduction VARCHAR, tokens_in BIGINT, tokens_out BIGINT,
         latency_s DOUBLE, created_at TIMESTAMPTZ
      )[]), recursive := true)) r;
-INSERT INTO summary_sections
+INSERT INTO summary_sections (summary_id, video_id, idx, title, start_s, end_s)
 SELECT s.summary_id, s.video_id, s.idx, s.title, s.start_s, s.end_s
 FROM (SELECT unnest(CAST(json($sections) AS STRUCT(
         summary_id VARCHAR, video_id VARCHAR, idx INTEGER, title VARCHAR, start_s DOUBLE, end_s DOUBLE
      )[]), recursive := true)) s;
-INSERT INTO section_bullets
+INSERT INTO section_bullets (summary_id, video_id, section_idx, idx, text)
 SELECT b.summary_id, b.video_id, b.section_idx, b.idx, b.text
 FROM (SELECT unnest(CAST(json($bullets) AS STRUCT(
         summary_id VARCHAR, video_id VARCHAR, section_idx INTEGER, idx INTEGER, text VARCHAR
      )[]), recursive := true)) b;
-INSERT INTO section_topics
+INSERT INTO section_topics (summary_id, video_id, section_idx, idx, topic)
 SELECT t.summary_id, t.video_id, t.section_idx, t.idx, t.text
 FROM (SELECT unnest(CAST(json($section_topics) AS STRUCT(
         summary_id VARCHAR, video_id VARCHAR, section_idx INTEGER, idx INTEGER, text VARCHAR
@@ -34,7 +36,7 @@ SELECT t.summary_id, t.video_id, t.idx, t.text, t.normalized
 FROM (SELECT unnest(CAST(json($tags) AS STRUCT(
         summary_id VARCHAR, video_id VARCHAR, idx INTEGER, text VARCHAR, normalized VARCHAR
      )[]), recursive := true)) t;
-INSERT INTO general_topics
+INSERT INTO general_topics (summary_id, video_id, idx, name, complexity)
 SELECT g.summary_id, g.video_id, g.idx, g.name, CAST(g.complexity AS DECIMAL(3, 2))
 FROM (SELECT unnest(CAST(json($general_topics) AS STRUCT(
         summary_id VARCHAR, video_id VARCHAR, idx INTEGER, name VARCHAR, complexity VARCHAR

@@ -107,3 +107,12 @@ CREATE TABLE IF NOT EXISTS general_topics (
     complexity  DECIMAL(3, 2) NOT NULL,
     PRIMARY KEY (summary_id, idx)
 );
+
+-- Each section's bullets and topics, and each summary's tags and general topics, also kept as lists
+-- on the row they belong to, so video_sections and video_overview read one row per section or video
+-- instead of grouping every bullet and tag in the catalog (BENCHMARKS.md, catalog at scale). The
+-- one-row-per-item tables stay the place to count and join; 008_summary_lists.sql fills the lists.
+ALTER TABLE summary_sections ADD COLUMN IF NOT EXISTS bullets VARCHAR[];
+ALTER TABLE summary_sections ADD COLUMN IF NOT EXISTS topics VARCHAR[];
+ALTER TABLE summaries ADD COLUMN IF NOT EXISTS topics VARCHAR[];
+ALTER TABLE summaries ADD COLUMN IF NOT EXISTS general_topics VARCHAR[];  -- 'Name (0.87)', in order

@@ -17,24 +17,14 @@ CREATE OR REPLACE VIEW video_general_topics AS
 SELECT g.video_id, g.idx, g.name, g.complexity
 FROM general_topics g JOIN latest_summaries s USING (summary_id);
 
--- Lists are grouped once and joined, not gathered by a subquery per row: the latter costs a lookup
--- per section and kept this view at 200 ms on 10k videos (BENCHMARKS.md).
 CREATE OR REPLACE VIEW video_sections AS
-SELECT x.video_id, x.idx, x.title, x.start_s, x.end_s, b.bullets, t.topics
-FROM summary_sections x
-JOIN latest_summaries s USING (summary_id)
-LEFT JOIN (SELECT summary_id, section_idx, list(text ORDER BY idx) AS bullets FROM section_bullets GROUP BY ALL) b
-       ON b.summary_id = x.summary_id AND b.section_idx = x.idx
-LEFT JOIN (SELECT summary_id, section_idx, list(topic ORDER BY idx) AS topics FROM section_topics GROUP BY ALL) t
-       ON t.summary_id = x.summary_id AND t.section_idx = x.idx;
+SELECT x.video_id, x.idx, x.title, x.start_s, x.end_s, x.bullets, x.topics
+FROM summary_sections x JOIN latest_summaries s USING (summary_id);
 
 CREATE OR REPLACE VIEW video_overview AS
 SELECT v.video_id, c.title AS channel, v.title, v.url, v.published_at, v.duration_s, v.status,
-       v.failed_stage, v.error_message, s.introduction, t.topics, g.general_topics,
+       v.failed_stage, v.error_message, s.introduction, s.topics, s.general_topics,
        s.backend AS summary_backend, s.model AS summary_model
 FROM videos v
 LEFT JOIN channels c USING (channel_id)
-LEFT JOIN latest_summaries s USING (video_id)
-LEFT JOIN (SELECT summary_id, list(tag ORDER BY idx) AS topics FROM topic_tags GROUP BY ALL) t USING (summary_id)
-LEFT JOIN (SELECT summary_id, list(name || ' (' || CAST(complexity AS VARCHAR) || ')' ORDER BY idx) AS general_topics
-           FROM general_topics GROUP BY ALL) g USING (summary_id);
+LEFT JOIN latest_summaries s USING (video_id);

@@ -1,12 +1,13 @@
 -- What `tubescribe search` searches, and its BM25 index, kept current by every load
--- (plugins/tubescribe/search.py). Both are derived from the other tables.
+-- (plugins/tubescribe/search.py). All derived from the other tables.
 --
 -- An inverted index in plain tables, because DuckDB's fts extension can only rebuild its index whole
--- (seconds per load at 10k videos, minutes at 100k). Each refresh appends one `search_postings` row
--- per term it saw, listing the documents that hold it, so a load costs what its own videos cost and a
--- query reads only the lists of its own terms. Reloaded videos get new documents; their old
--- postings stay until the next merge (sql/search/merge.sql) and are dropped at query time by the
--- join with search_docs, as in Lucene. fts is still used for its Porter stemmer (`stem`).
+-- (seconds per load at 10k videos, minutes at 100k). Each load appends its own documents' postings,
+-- sorted by term, so a load costs what its videos cost; a query reads only the stretches of
+-- search_postings that hold its terms (DuckDB skips the rest by each block's min/max term). Documents
+-- of reloaded videos are listed in search_dead_docs and left out of every score until a merge
+-- (sql/search/merge.sql) rewrites the postings without them, in term order again. fts is still used
+-- for its Porter stemmer (`stem`).
 
 -- One row per transcript segment and per part of each video's newest summary.
 CREATE TABLE IF NOT EXISTS search_docs (
@@ -23,17 +24,26 @@ ALTER TABLE search_docs ADD COLUMN IF NOT EXISTS terms INTEGER;
 DROP SCHEMA IF EXISTS fts_main_search_docs CASCADE;
 
 CREATE SEQUENCE IF NOT EXISTS search_doc_ids;
+-- A search fetches its best documents by id: the index makes that a lookup, not a scan of every text.
+CREATE INDEX IF NOT EXISTS search_docs_doc_id ON search_docs (doc_id);
 
--- term -> the documents holding it: (doc, how often, the document's length), one row per refresh.
+-- One row per (term, document): how often the term occurs there and the document's length.
 CREATE TABLE IF NOT EXISTS search_postings (
-    term      VARCHAR NOT NULL,
-    postings  STRUCT(doc BIGINT, tf INTEGER, len INTEGER)[] NOT NULL
+    term    VARCHAR NOT NULL,
+    doc_id  BIGINT NOT NULL,
+    tf      INTEGER NOT NULL,
+    len     INTEGER NOT NULL
 );
 
--- Which index format the tables hold; search refuses to run until a load has built this one.
+-- Documents replaced since the last merge; their postings are still in search_postings.
+CREATE TABLE IF NOT EXISTS search_dead_docs (doc_id BIGINT NOT NULL);
+
+-- Which index format the tables hold (search refuses to run until a load has built this one), and
+-- how many postings there were after the last full build or merge (when to merge again).
 CREATE TABLE IF NOT EXISTS search_index_state (
-    format        INTEGER NOT NULL,
-    refreshed_at  TIMESTAMPTZ NOT NULL
+    format       INTEGER NOT NULL,
+    merged_at    TIMESTAMPTZ NOT NULL,
+    merged_rows  BIGINT NOT NULL
 );
 
 -- Text -> indexed terms: lower case, accents off, split on anything but letters and digits, English
@@ -58,20 +68,16 @@ CREATE OR REPLACE MACRO search_tokens(text) AS list_transform(
 -- BM25 (k1 = 1.2, b = 0.75, fts's defaults) of every live document holding any term of `query`.
 -- Usable by analysts too: SELECT * FROM search_scores('borrow checker') JOIN search_docs USING (doc_id).
 CREATE OR REPLACE MACRO search_scores(query) AS TABLE
-WITH lists AS (
-    SELECT term, postings FROM search_postings
+WITH matched AS (
+    SELECT term, doc_id, tf, len FROM search_postings
     WHERE term IN (SELECT unnest(search_tokens(query)))
+      AND doc_id NOT IN (SELECT doc_id FROM search_dead_docs)
 ),
 corpus AS (SELECT count(*) AS docs, avg(terms) AS avg_terms FROM search_docs),
 idf AS (
-    SELECT term, ln(1 + (any_value(c.docs) - n + 0.5) / (n + 0.5)) AS idf
-    FROM (SELECT term, sum(len(postings)) AS n FROM lists GROUP BY term), corpus c
-    GROUP BY term, n
-),
-scored AS (
-    SELECT p.doc AS doc_id,
-           sum(i.idf * p.tf * 2.2 / (p.tf + 1.2 * (0.25 + 0.75 * p.len / c.avg_terms))) AS score
-    FROM (SELECT term, unnest(postings) AS p FROM lists) JOIN idf i USING (term), corpus c
-    GROUP BY p.doc
+    SELECT term, ln(1 + (any_value(c.docs) - count(*) + 0.5) / (count(*) + 0.5)) AS idf
+    FROM matched, corpus c GROUP BY term
 )
-SELECT doc_id, score FROM scored SEMI JOIN search_docs USING (doc_id);
+SELECT m.doc_id, sum(i.idf * m.tf * 2.2 / (m.tf + 1.2 * (0.25 + 0.75 * m.len / c.avg_terms))) AS score
+FROM matched m JOIN idf i USING (term), corpus c
+GROUP BY m.doc_id;

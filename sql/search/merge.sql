@@ -1,10 +1,13 @@
--- Merge each term's postings rows into one and drop documents that no longer exist (replaced by a
--- reload). Queries then read fewer, longer lists. Run by search.refresh_index when rows pile up.
+-- Rewrite search_postings in term order without the replaced documents, and note the new size in
+-- search_index_state. Run by search.refresh_index after a full build, and when loads since the last
+-- merge have grown the postings by search.MERGE_AFTER_GROWTH.
 CREATE OR REPLACE TEMP TABLE merged AS
-SELECT term, list(p ORDER BY p.doc) AS postings
-FROM (SELECT term, unnest(postings) AS p FROM search_postings)
-WHERE p.doc IN (SELECT doc_id FROM search_docs)
-GROUP BY term;
+SELECT term, doc_id, tf, len FROM search_postings
+WHERE doc_id NOT IN (SELECT doc_id FROM search_dead_docs)
+ORDER BY term, doc_id;
 DELETE FROM search_postings;
-INSERT INTO search_postings SELECT term, postings FROM merged;
+INSERT INTO search_postings SELECT term, doc_id, tf, len FROM merged ORDER BY term, doc_id;
 DROP TABLE merged;
+DELETE FROM search_dead_docs;
+DELETE FROM search_index_state;
+INSERT INTO search_index_state VALUES ($format, now(), (SELECT count(*) FROM search_postings));

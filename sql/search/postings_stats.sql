@@ -1,2 +1,2 @@
--- How many postings rows there are, and for how many distinct terms: their ratio says when to merge.
-SELECT count(*), count(DISTINCT term) FROM search_postings;
+-- How many postings there are now, and how many there were after the last full build or merge.
+SELECT (SELECT count(*) FROM search_postings), (SELECT max(merged_rows) FROM search_index_state);

@@ -1,10 +1,13 @@
 -- Re-index the videos in $video_ids (every video when $all): their search documents are replaced and
--- the new ones' postings appended, one row per term. Run by search.refresh_index inside the load's
+-- the new ones' postings appended in term order. Run by search.refresh_index inside the load's
 -- transaction, so search and tables never disagree. Each document is a transcript segment at its own
 -- second, or a part of the video's newest summary at the second it describes (its section's start,
 -- or 0 for the introduction and the topic list).
+INSERT INTO search_dead_docs
+SELECT doc_id FROM search_docs WHERE NOT $all AND video_id IN (SELECT unnest($video_ids));
 DELETE FROM search_docs WHERE $all OR video_id IN (SELECT unnest($video_ids));
 DELETE FROM search_postings WHERE $all;
+DELETE FROM search_dead_docs WHERE $all;
 CREATE OR REPLACE TEMP TABLE fresh_docs AS
 SELECT nextval('search_doc_ids') AS doc_id, video_id, kind, part, start_s, text, search_tokens(text) AS tokens
 FROM (
@@ -16,19 +19,14 @@ FROM (
            concat_ws('. ', title, array_to_string(bullets, ' '), array_to_string(topics, ', '))
     FROM video_sections
     UNION ALL
-    SELECT video_id, 'topics', 0, 0.0, string_agg(tag, ', ' ORDER BY idx) FROM video_tags GROUP BY video_id
+    SELECT video_id, 'topics', 0, 0.0, array_to_string(topics, ', ') FROM latest_summaries
 )
 WHERE ($all OR video_id IN (SELECT unnest($video_ids))) AND trim(text) <> '';
 INSERT INTO search_docs (doc_id, video_id, kind, part, start_s, text, terms)
 SELECT doc_id, video_id, kind, part, start_s, text, len(tokens) FROM fresh_docs;
-INSERT INTO search_postings (term, postings)
-SELECT term, list({'doc': doc_id, 'tf': tf, 'len': len} ORDER BY doc_id)
-FROM (
-    SELECT doc_id, term, count(*) AS tf, any_value(len) AS len
-    FROM (SELECT doc_id, unnest(tokens) AS term, len(tokens) AS len FROM fresh_docs)
-    GROUP BY doc_id, term
-)
-GROUP BY term;
+INSERT INTO search_postings (term, doc_id, tf, len)
+SELECT term, doc_id, count(*), any_value(len)
+FROM (SELECT doc_id, unnest(tokens) AS term, len(tokens) AS len FROM fresh_docs)
+GROUP BY term, doc_id
+ORDER BY term, doc_id;
 DROP TABLE fresh_docs;
-DELETE FROM search_index_state;
-INSERT INTO search_index_state VALUES ($format, now());

@@ -116,6 +116,26 @@ def test_load_writes_topic_tags_in_order(settings: Settings, store: Store) -> No
     ]
 
 
+def test_the_summary_lists_match_their_rows_and_follow_a_replaced_summary(settings: Settings, store: Store) -> None:
+    lists = (
+        "SELECT x.bullets, x.topics, (SELECT list(text ORDER BY idx) FROM section_bullets b"
+        " WHERE b.summary_id = x.summary_id AND b.section_idx = x.idx),"
+        " (SELECT list(topic ORDER BY idx) FROM section_topics t"
+        " WHERE t.summary_id = x.summary_id AND t.section_idx = x.idx) FROM summary_sections x ORDER BY idx"
+    )
+    tags = "SELECT topics, general_topics FROM summaries"
+    for example in (0, 1):  # the same summary key, a different summary: every list must follow
+        stage(store, example=example)
+        load_videos(settings, ["rust"], TKEY, "k1")
+        summary = EXAMPLES[example]["summary"]
+        assert [(b, t) for b, t, _, _ in read(settings, lists)] == [
+            (s["content"], s["topics"]) for s in summary["sections"]
+        ]
+        assert all(b == rb and t == rt for b, t, rb, rt in read(settings, lists))
+        general = [f"{g['name']} ({Decimal(str(g['complexity'])):.2f})" for g in summary["generalTopics"]]
+        assert read(settings, tags) == [(summary["topics"], general)]
+
+
 @pytest.mark.parametrize("example", [0, 1], ids=["complexity-as-strings", "complexity-as-numbers"])
 def test_load_stores_general_topic_complexity_as_decimal_3_2(settings: Settings, store: Store, example: int) -> None:
     stage(store, example=example)

@@ -195,6 +195,20 @@ def test_latest_summaries_shows_the_newest(settings: Settings, store: Store) -> 
     assert read(settings, "SELECT count(*) FROM video_tags") == [(5,)]
 
 
+def test_an_older_summary_loaded_later_does_not_become_the_newest(settings: Settings, store: Store) -> None:
+    stage(store, summary_key="k2", prompt_version="p2")
+    store.save_summary(make_summary_record(prompt_version="p2", created_at=WHEN + timedelta(days=1)), "k2")
+    load_videos(settings, ["rust"], TKEY, "k2")
+    store.save_summary(make_summary_record(prompt_version="p1", created_at=WHEN), "k1")
+    load_videos(settings, ["rust"], TKEY, "k1")
+    assert read(settings, "SELECT summary_id FROM latest_summaries") == [("rust-k2",)]
+    # Same time: the smaller id wins, whichever was loaded last.
+    store.save_summary(make_summary_record(prompt_version="p0", created_at=WHEN + timedelta(days=1)), "k0")
+    load_videos(settings, ["rust"], TKEY, "k0")
+    assert read(settings, "SELECT summary_id FROM latest_summaries") == [("rust-k0",)]
+    assert read(settings, "SELECT count(*) FILTER (WHERE is_latest) FROM summaries") == [(1,)]
+
+
 def test_failure_artifact_marks_the_video_failed(settings: Settings, store: Store) -> None:
     store.save_video(make_video())
     store.save_failure(

@@ -235,6 +235,7 @@ def test_an_older_catalog_gains_the_normalized_column(tmp_path: Path) -> None:
             "INSERT INTO summaries (summary_id, video_id, backend, model, prompt_version, summary_json, introduction,"
             " created_at) VALUES ('s', 'v', 'local', 'm', 'p', '{}', 'intro', now())"
         )
+        apply_schema(con)  # as every writer does: the new summary becomes the video's newest
         assert con.execute("SELECT tag_normalized FROM video_tags").fetchall() == [("llms",)]
 
 
@@ -251,7 +252,7 @@ def test_an_older_catalog_gains_the_summary_lists(tmp_path: Path) -> None:
         con.execute("INSERT INTO topic_tags (summary_id, video_id, idx, tag) VALUES ('s', 'v', 1, 'Rust')")
         con.execute("INSERT INTO general_topics VALUES ('s', 'v', 1, 'Programming Languages', 0.5)")
         # As a catalog from before the list columns: they exist (ALTER adds them) but hold NULL.
-        assert con.execute("SELECT bullets FROM video_sections").fetchall() == [(None,)]
+        assert con.execute("SELECT bullets FROM summary_sections").fetchall() == [(None,)]
         apply_schema(con)
         assert con.execute("SELECT bullets, topics FROM video_sections").fetchall() == [(["first", "second"], [])]
         assert con.execute("SELECT topics, general_topics FROM latest_summaries").fetchall() == [

@@ -5,12 +5,13 @@ DELETE FROM section_bullets WHERE summary_id IN (SELECT unnest($summary_ids));
 DELETE FROM section_topics WHERE summary_id IN (SELECT unnest($summary_ids));
 DELETE FROM topic_tags WHERE summary_id IN (SELECT unnest($summary_ids));
 DELETE FROM general_topics WHERE summary_id IN (SELECT unnest($summary_ids));
--- The list columns are reset too: INSERT OR REPLACE keeps columns it is not given, and
--- schema/008_summary_lists.sql refills only NULL lists.
+-- The derived columns are reset too: INSERT OR REPLACE keeps columns it is not given, and
+-- schema/008_summary_lists.sql fills only NULLs.
 INSERT OR REPLACE INTO summaries (summary_id, video_id, backend, model, prompt_version, summary_json,
-                                  introduction, tokens_in, tokens_out, latency_s, created_at, topics, general_topics)
+                                  introduction, tokens_in, tokens_out, latency_s, created_at,
+                                  topics, general_topics, is_latest)
 SELECT r.summary_id, r.video_id, r.backend, r.model, r.prompt_version, r.summary_json,
-       r.introduction, r.tokens_in, r.tokens_out, r.latency_s, r.created_at, NULL, NULL
+       r.introduction, r.tokens_in, r.tokens_out, r.latency_s, r.created_at, NULL, NULL, NULL
 FROM (SELECT unnest(CAST(json($rows) AS STRUCT(
         summary_id VARCHAR, video_id VARCHAR, backend VARCHAR, model VARCHAR, prompt_version VARCHAR,
         summary_json VARCHAR, introduction VARCHAR, tokens_in BIGINT, tokens_out BIGINT,

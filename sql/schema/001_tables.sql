@@ -116,3 +116,6 @@ ALTER TABLE summary_sections ADD COLUMN IF NOT EXISTS bullets VARCHAR[];
 ALTER TABLE summary_sections ADD COLUMN IF NOT EXISTS topics VARCHAR[];
 ALTER TABLE summaries ADD COLUMN IF NOT EXISTS topics VARCHAR[];
 ALTER TABLE summaries ADD COLUMN IF NOT EXISTS general_topics VARCHAR[];  -- 'Name (0.87)', in order
+-- Whether this is the video's newest summary (latest_summaries), kept by 008 rather than found by a
+-- window over every summary on each query.
+ALTER TABLE summaries ADD COLUMN IF NOT EXISTS is_latest BOOLEAN;

@@ -2,12 +2,7 @@
 -- Older summaries (another model or prompt version) stay in the tables.
 
 CREATE OR REPLACE VIEW latest_summaries AS
-SELECT * EXCLUDE (rn)
-FROM (
-    SELECT s.*, row_number() OVER (PARTITION BY video_id ORDER BY created_at DESC, summary_id) AS rn
-    FROM summaries s
-)
-WHERE rn = 1;
+SELECT * EXCLUDE (is_latest) FROM summaries WHERE is_latest;
 
 CREATE OR REPLACE VIEW video_tags AS
 SELECT t.video_id, t.idx, t.tag

@@ -1,6 +1,13 @@
--- Fill the list columns (001_tables.sql) of summaries whose lists are still NULL: those loaded
+-- Fill the derived columns (001_tables.sql) of summaries where they are still NULL: summaries loaded
 -- before the columns existed, when the schema is applied, and each new batch, run again by the
 -- loader once it has written the parts (load.write_batch). One definition for both.
+
+-- The newest summary of a video is the one created last (the smallest id on a tie); a new summary
+-- (is_latest NULL) has every summary of its video decided again.
+UPDATE summaries s SET is_latest = (s.summary_id = n.summary_id)
+FROM (SELECT video_id, first(summary_id ORDER BY created_at DESC, summary_id) AS summary_id FROM summaries
+      WHERE video_id IN (SELECT video_id FROM summaries WHERE is_latest IS NULL) GROUP BY video_id) n
+WHERE s.video_id = n.video_id;
 UPDATE summary_sections x SET
     bullets = coalesce((SELECT list(b.text ORDER BY b.idx) FROM section_bullets b
                         WHERE b.summary_id = x.summary_id AND b.section_idx = x.idx), []),

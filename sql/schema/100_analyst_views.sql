@@ -20,8 +20,8 @@ GROUP BY ALL;
 -- field, that as a share, and how hard those videos are on average.
 CREATE OR REPLACE VIEW channel_general_topics AS
 WITH summarized AS (
-    SELECT v.channel_id, count(DISTINCT g.video_id) AS n
-    FROM video_general_topics g JOIN videos v USING (video_id)
+    SELECT v.channel_id, count(*) AS n
+    FROM latest_summaries s JOIN videos v USING (video_id)
     GROUP BY v.channel_id
 )
 SELECT v.channel_id, c.title AS channel, g.name AS general_topic,
@@ -36,20 +36,30 @@ GROUP BY v.channel_id, c.title, g.name;
 
 -- One row per channel: its videos by status, publication span, audio, and mean complexity.
 CREATE OR REPLACE VIEW channel_overview AS
+WITH per_channel AS (
+    SELECT v.channel_id,
+           count(*) AS videos,
+           count(*) FILTER (WHERE v.status = 'loaded') AS loaded,
+           count(*) FILTER (WHERE v.status = 'failed') AS failed,
+           count(*) FILTER (WHERE v.status = 'pending') AS pending,
+           min(v.published_at) AS first_published_at,
+           max(v.published_at) AS last_published_at,
+           round(sum(t.audio_duration_s) / 3600, 3) AS audio_hours
+    FROM videos v LEFT JOIN transcripts t USING (video_id)
+    GROUP BY v.channel_id
+),
+complexity AS (
+    SELECT v.channel_id, round(avg(g.complexity), 2) AS mean_complexity
+    FROM video_general_topics g JOIN videos v USING (video_id)
+    GROUP BY v.channel_id
+)
 SELECT c.channel_id, c.title AS channel, c.url, c.extractor,
-       count(v.video_id) AS videos,
-       count(v.video_id) FILTER (WHERE v.status = 'loaded') AS loaded,
-       count(v.video_id) FILTER (WHERE v.status = 'failed') AS failed,
-       count(v.video_id) FILTER (WHERE v.status = 'pending') AS pending,
-       min(v.published_at) AS first_published_at,
-       max(v.published_at) AS last_published_at,
-       round(sum(t.audio_duration_s) / 3600, 3) AS audio_hours,
-       (SELECT round(avg(g.complexity), 2) FROM video_general_topics g JOIN videos w USING (video_id)
-         WHERE w.channel_id = c.channel_id) AS mean_complexity
+       coalesce(p.videos, 0) AS videos, coalesce(p.loaded, 0) AS loaded, coalesce(p.failed, 0) AS failed,
+       coalesce(p.pending, 0) AS pending, p.first_published_at, p.last_published_at, p.audio_hours,
+       x.mean_complexity
 FROM channels c
-LEFT JOIN videos v USING (channel_id)
-LEFT JOIN transcripts t USING (video_id)
-GROUP BY c.channel_id, c.title, c.url, c.extractor;
+LEFT JOIN per_channel p USING (channel_id)
+LEFT JOIN complexity x USING (channel_id);
 
 -- New videos per channel per ISO week (weeks start on Monday); undated videos are left out.
 CREATE OR REPLACE VIEW new_videos_per_week AS

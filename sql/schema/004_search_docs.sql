@@ -24,8 +24,6 @@ ALTER TABLE search_docs ADD COLUMN IF NOT EXISTS terms INTEGER;
 DROP SCHEMA IF EXISTS fts_main_search_docs CASCADE;
 
 CREATE SEQUENCE IF NOT EXISTS search_doc_ids;
--- A search fetches its best documents by id: the index makes that a lookup, not a scan of every text.
-CREATE INDEX IF NOT EXISTS search_docs_doc_id ON search_docs (doc_id);
 
 -- One row per (term, document): how often the term occurs there and the document's length.
 CREATE TABLE IF NOT EXISTS search_postings (

@@ -31,6 +31,7 @@ bench: install
 	$(BIN)/python benchmarks/transcription.py
 	$(BIN)/python benchmarks/ingest.py --repeats 3
 	$(BIN)/python benchmarks/catalog_scale.py --videos 10000
+	$(BIN)/python benchmarks/catalog_scale.py --videos 100000
 	$(BIN)/python benchmarks/memory.py
 
 # Needs espeak-ng and ffmpeg (apt-get install espeak-ng ffmpeg); the outputs are committed.

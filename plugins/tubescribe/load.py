@@ -207,16 +207,16 @@ def write_batch(con: duckdb.DuckDBPyConnection, batch: Batch, now: datetime, max
         run_sql(con, "load/stage_runs", {"rows": json_rows(batch.stage_runs)})
     if batch.transcripts:
         video_ids = [row["video_id"] for row in batch.transcripts]
-        rows = {"rows": json_rows(batch.transcripts), "segments": json_rows(batch.segments), "video_ids": video_ids}
-        run_sql(con, "load/transcripts", rows)
+        transcripts = {"rows": json_rows(batch.transcripts), "segments": json_rows(batch.segments)}
+        run_sql(con, "load/transcripts", {**transcripts, "video_ids": video_ids})
     if batch.summaries:
         summary_ids = [row["summary_id"] for row in batch.summaries]
         parts = {name: json_rows(rows) for name, rows in batch.parts.items()}
         run_sql(con, "load/summaries", {"rows": json_rows(batch.summaries), "summary_ids": summary_ids, **parts})
         run_sql(con, "schema/008_summary_lists")  # the new summaries' list columns, from the parts just written
     if batch.videos:
-        rows = {"rows": json_rows(list(batch.videos.values())), "now": now, "max_attempts": max_attempts}
-        run_sql(con, "load/videos", rows)
+        videos = json_rows(list(batch.videos.values()))
+        run_sql(con, "load/videos", {"rows": videos, "now": now, "max_attempts": max_attempts})
 
 
 def json_rows(rows: list[Row]) -> str:

@@ -19,6 +19,7 @@ import json
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
@@ -237,21 +238,16 @@ def sweep(names: list[str], files: dict[str, Path], repeats: int) -> str:
 def overhead(files: dict[str, Path], repeats: int) -> str:
     """Pipeline stage vs a direct faster-whisper call, same options, alternating which goes first."""
     import ctranslate2
-    from faster_whisper import WhisperModel, decode_audio
+    from faster_whisper import decode_audio
 
     from tubescribe.settings import Settings
-    from tubescribe.transcribe import load_model, model_path, transcribe_file
+    from tubescribe.transcribe import load_model, transcribe_file
 
     settings = Settings(home=Path(tempfile.mkdtemp(prefix="tubescribe-bench-")))
-    # Same threads on both sides: the stage's per-worker share (transcription_threads), one file at a time.
+    # One model object for both sides (the stage's cached one, at its per-worker thread count), so the
+    # ratio measures the stage's own code and not two copies of the weights in different memory.
     threads = settings.transcription_threads()
-    load_model(settings.whisper_model, settings.whisper_device, settings.whisper_compute_type, threads)
-    direct_model = WhisperModel(
-        model_path(settings.whisper_model),
-        device=settings.whisper_device,
-        compute_type=settings.whisper_compute_type,
-        cpu_threads=threads,
-    )
+    direct_model = load_model(settings.whisper_model, settings.whisper_device, settings.whisper_compute_type, threads)
 
     def pipeline(video_id: str, path: Path) -> str:
         return transcribe_file(video_id, path, settings).text
@@ -295,6 +291,27 @@ def overhead(files: dict[str, Path], repeats: int) -> str:
         f"Overhead over {len(files)} file(s), median of {repeats} run(s), model loaded beforehand.\n\n"
         + table(["transcribe", "wall s", "WER"], rows)
         + f"\n\nratio pipeline / direct: **{ratio:.3f}** (median of per-run ratios {per_repeat:.3f}; goal ≤ 1.02)"
+        + "\n\n"
+        + profile(lambda: [pipeline(v, p) for v, p in files.items()])
+    )
+
+
+def profile(call: Callable[[], object], top: int = 8) -> str:
+    """Where one pass of the stage spends its time: cProfile's own time per function, largest first."""
+    import cProfile
+    import pstats
+
+    profiler = cProfile.Profile()
+    profiler.runcall(call)
+    stats = pstats.Stats(profiler)
+    total = sum(row[2] for row in stats.stats.values())  # type: ignore[attr-defined]
+    rows = sorted(stats.stats.items(), key=lambda item: item[1][2], reverse=True)[:top]  # type: ignore[attr-defined]
+    cells = [
+        [f"`{Path(file).name}:{line} {name}`", f"{own:.2f}", f"{own / total:.1%}"]
+        for (file, line, name), (_, _, own, _, _) in rows
+    ]
+    return f"Profile of one pass of the stage ({total:.1f} s in all, cProfile):\n\n" + table(
+        ["function", "own s", "share"], cells
     )
 
 

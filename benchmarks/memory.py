@@ -38,11 +38,12 @@ def long_audio(path: Path, minutes: float) -> float:
     return wanted / SAMPLE_RATE
 
 
-def worker_transcribe(audio: Path, batch: int) -> dict:
+def worker_transcribe(audio: Path, batch: int, chunk_s: float | None) -> dict:
     """The pipeline's transcribe stage (batch 0), or faster-whisper's batched pipeline with the same model."""
     from tubescribe.settings import Settings
 
-    settings = Settings(home=Path(tempfile.mkdtemp(prefix="tubescribe-mem-")))
+    chunking = {} if chunk_s is None else {"whisper_chunk_s": chunk_s}
+    settings = Settings(home=Path(tempfile.mkdtemp(prefix="tubescribe-mem-")), **chunking)
     baseline = psutil.Process().memory_info().rss
     started = time.perf_counter()
     if batch:
@@ -123,6 +124,11 @@ def main() -> None:
     parser.add_argument("--batch-sizes", default="16", help="also measure batched inference at these sizes ('' skips)")
     parser.add_argument("--videos", type=int, default=100, help="videos in the load batch (default 100)")
     parser.add_argument("--existing", type=int, default=0, help="videos already in the catalog before that load")
+    parser.add_argument(
+        "--chunk-s",
+        help="TUBESCRIBE_WHISPER_CHUNK_S values for `transcribe_file`, comma-separated (0: whole file; "
+        "default: the setting's default)",
+    )
     parser.add_argument("--quick", action="store_true", help="5 minutes of audio, no batched run")
     parser.add_argument("--worker", help=argparse.SUPPRESS)
     parser.add_argument("--path", type=Path, help=argparse.SUPPRESS)
@@ -132,7 +138,8 @@ def main() -> None:
         print(json.dumps(worker_load(args.path, args.ids.split(","))))
         return
     if args.worker:
-        print(json.dumps(worker_transcribe(args.path, int(args.worker))))
+        chunk_s = float(args.chunk_s) if args.chunk_s else None
+        print(json.dumps(worker_transcribe(args.path, int(args.worker), chunk_s)))
         return
     minutes = 5.0 if args.quick and args.minutes == 60.0 else args.minutes
     batches = [] if args.quick else [int(b) for b in args.batch_sizes.split(",") if b.strip()]
@@ -142,10 +149,16 @@ def main() -> None:
         audio = work / "long.wav"
         seconds = long_audio(audio, minutes)
         rows = []
-        for batch in [0, *batches]:
-            print(f"  transcribing {seconds:.0f} s, batch {batch or 'off'}", file=sys.stderr, flush=True)
-            r = measure(["--worker", str(batch), "--path", str(audio)])
-            what = "`transcribe_file` (default settings)" if not batch else f"batched, batch_size {batch}, beam 5, VAD"
+        chunks = args.chunk_s.split(",") if args.chunk_s else [""]
+        for batch, chunk in [(0, chunk) for chunk in chunks] + [(batch, "") for batch in batches]:
+            print(f"  transcribing {seconds:.0f} s, batch {batch or 'off'} {chunk}", file=sys.stderr, flush=True)
+            r = measure(["--worker", str(batch), "--path", str(audio), "--chunk-s", chunk])
+            if batch:
+                what = f"batched, batch_size {batch}, beam 5, VAD"
+            elif chunk:
+                what = f"`transcribe_file`, TUBESCRIBE_WHISPER_CHUNK_S={chunk}"
+            else:
+                what = "`transcribe_file` (default settings)"
             rows.append(
                 [
                     what,

@@ -242,3 +242,23 @@ def test_missing_model_path_raises_a_helpful_transcribe_error(defaults: Settings
     missing = str(tmp_path / "no" / "such" / "model")
     with pytest.raises(TranscribeError, match="TUBESCRIBE_WHISPER_MODEL"):
         transcribe_file("rust", AUDIO, replace(defaults, whisper_model=missing))
+
+
+# -- batched inference (TUBESCRIBE_WHISPER_BATCH_SIZE) ---------------------------------------------
+@slow
+def test_batched_inference_hears_as_well_and_keys_its_transcripts_apart(
+    defaults: Settings, transcript: Transcript
+) -> None:
+    batched_settings = replace(defaults, whisper_batch_size=8)
+    batched = transcribe_file("rust", AUDIO, batched_settings)
+    reference = normalise((SAMPLE_DIR / "rust.txt").read_text(encoding="utf-8"))
+    assert jiwer.wer(reference, normalise(batched.text)) < MAX_WER
+    assert [s.idx for s in batched.segments] == list(range(len(batched.segments)))
+    assert all(a.start_s <= b.start_s for a, b in pairwise(batched.segments))
+    assert batched.audio_duration_s == transcript.audio_duration_s
+    # Different words may come out, so a batched transcript is not reused for sequential settings.
+    assert batched.settings_key == settings_key(batched_settings) != settings_key(defaults)
+
+
+def test_the_settings_key_of_sequential_decoding_is_unchanged_by_the_batch_setting(defaults: Settings) -> None:
+    assert settings_key(replace(defaults, whisper_batch_size=0)) == settings_key(defaults)

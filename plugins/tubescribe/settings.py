@@ -67,6 +67,9 @@ class Settings:
     # Long audio goes to Whisper in windows of this many seconds. 300: an hour peaks at 0.8 GiB instead of
     # 3.7 GiB whole, and the five-minute sample videos still transcribe in one piece, unchanged.
     whisper_chunk_s: float = 300.0
+    # >0: faster-whisper's batched pipeline, this many 30-s pieces of speech decoded at once. Faster
+    # (+16 % on 2 cores with two workers) but its word error rate is higher (BENCHMARKS.md 1b), so off.
+    whisper_batch_size: int = 0
     summarizer: str = "local"
     openai_model: str = "gpt-4o-mini"
     openai_base_url: str | None = None
@@ -99,6 +102,7 @@ class Settings:
             whisper_cpu_threads=_int("TUBESCRIBE_WHISPER_CPU_THREADS", 0),
             whisper_workers=_int("TUBESCRIBE_WHISPER_WORKERS", 0),
             whisper_chunk_s=_float("TUBESCRIBE_WHISPER_CHUNK_S", 300.0),
+            whisper_batch_size=_int("TUBESCRIBE_WHISPER_BATCH_SIZE", 0),
             summarizer=_env("TUBESCRIBE_SUMMARIZER", "local"),
             openai_model=_env("TUBESCRIBE_OPENAI_MODEL", "gpt-4o-mini"),
             openai_base_url=_env("OPENAI_BASE_URL", "") or None,
@@ -131,6 +135,11 @@ class Settings:
             raise SettingsError(f"summarizer {self.summarizer!r}: choose one of {', '.join(SUMMARIZERS)}")
         if self.whisper_beam_size < 1:
             raise SettingsError("whisper beam size must be at least 1")
+        if self.whisper_batch_size < 0:
+            raise SettingsError("TUBESCRIBE_WHISPER_BATCH_SIZE must be 0 (off) or a positive batch size")
+        if self.whisper_batch_size and not self.whisper_vad:
+            # The batched pipeline cuts the audio where VAD finds speech; without VAD it has no pieces.
+            raise SettingsError("TUBESCRIBE_WHISPER_BATCH_SIZE needs TUBESCRIBE_WHISPER_VAD=true")
         if self.whisper_chunk_s != 0 and self.whisper_chunk_s < MIN_WHISPER_CHUNK_S:
             # Whisper reads 30 s at a time; windows barely longer than that are mostly seams.
             raise SettingsError(f"TUBESCRIBE_WHISPER_CHUNK_S must be 0 (off) or at least {MIN_WHISPER_CHUNK_S:.0f}")

@@ -56,6 +56,9 @@ def settings_key(settings: Settings) -> str:
         # longer audio differs only around the cuts, while keying on it would re-transcribe every stored
         # video on upgrade and again whenever the window is tuned for memory.
     }
+    if settings.whisper_batch_size:
+        # Only when on, so transcripts made before the setting existed keep their key.
+        relevant["batch_size"] = settings.whisper_batch_size
     return hashlib.sha256(json.dumps(relevant, sort_keys=True).encode()).hexdigest()[:12]
 
 
@@ -88,10 +91,16 @@ def transcribe_file(video_id: str, audio: Path, settings: Settings) -> Transcrip
     first: TranscriptionInfo | None = None
     collected: list[Segment] = []
     duration = 0.0
+    runner, batching = model, {}
+    if settings.whisper_batch_size:
+        from faster_whisper import BatchedInferencePipeline
+
+        runner, batching = BatchedInferencePipeline(model), {"batch_size": settings.whisper_batch_size}
     try:
         for offset, window in pieces:
-            segments, info = model.transcribe(
+            segments, info = runner.transcribe(
                 window,
+                **batching,
                 # Detected once, on the file's first 30 s, as faster-whisper does with the whole file.
                 language=first.language if first else settings.whisper_language,
                 beam_size=settings.whisper_beam_size,

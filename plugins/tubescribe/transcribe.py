@@ -95,7 +95,10 @@ def transcribe_file(video_id: str, audio: Path, settings: Settings) -> Transcrip
     if settings.whisper_batch_size:
         from faster_whisper import BatchedInferencePipeline
 
-        runner, batching = BatchedInferencePipeline(model), {"batch_size": settings.whisper_batch_size}
+        # Timestamp tokens on, as in sequential decoding: the batched pipeline's default (off) gave a far
+        # higher word error rate on the sample channel (0.302 against 0.248 with them; BENCHMARKS.md 2).
+        batching = {"batch_size": settings.whisper_batch_size, "without_timestamps": False}
+        runner = BatchedInferencePipeline(model)
     try:
         for offset, window in pieces:
             segments, info = runner.transcribe(

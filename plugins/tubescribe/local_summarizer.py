@@ -45,17 +45,8 @@ from tubescribe.contract import (
     dump_summary,
     parse_summary,
 )
-from tubescribe.local_lexicon import (
-    ACRONYMS,
-    COMMON_WORDS,
-    DISPLAY,
-    FALLBACK_FIELDS,
-    FIELD_DEPTH,
-    FIELD_TERMS,
-    GENERIC_TECH,
-    RELATED_FIELDS,
-    STOP_WORDS,
-)
+from tubescribe.local_fields import FALLBACK_FIELDS, FIELD_DEPTH, FIELD_TERMS, RELATED_FIELDS
+from tubescribe.local_lexicon import ACRONYMS, COMMON_WORDS, DISPLAY, GENERIC_TECH, STOP_WORDS
 from tubescribe.records import SectionSpan, Segment, SummaryRecord, Transcript, Video
 from tubescribe.summarize import SummarizeError
 

@@ -15,6 +15,8 @@ import pytest
 
 _AIRFLOW_SESSION_HOME = Path(tempfile.mkdtemp(prefix="tubescribe-test-airflow-"))
 os.environ["TUBESCRIBE_HOME"] = str(_AIRFLOW_SESSION_HOME)
+from fake_openai import FakeOpenAI  # noqa: E402
+from openai_support import KEY as OPENAI_KEY  # noqa: E402
 from tubescribe import airflow_env  # noqa: E402
 from tubescribe.settings import Settings  # noqa: E402
 from tubescribe.store import Store  # noqa: E402
@@ -70,3 +72,20 @@ def airflow_db() -> Path:
     """Airflow's metadata database, migrated once per test session."""
     airflow_env.initialise(Settings.load(home=_AIRFLOW_SESSION_HOME))
     return _AIRFLOW_SESSION_HOME / "airflow"
+
+
+# -- the OpenAI-compatible summarizer's tests (tests/test_openai_*.py, helpers in openai_support.py) ---
+@pytest.fixture
+def openai_server() -> Iterator[FakeOpenAI]:
+    """A scripted OpenAI-compatible server on loopback."""
+    with FakeOpenAI() as fake:
+        yield fake
+
+
+@pytest.fixture
+def openai_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """The key in the environment, Airflow's home private, and no other OpenAI settings leaking in."""
+    monkeypatch.setenv("OPENAI_API_KEY", OPENAI_KEY)
+    monkeypatch.setenv("AIRFLOW_HOME", str(tmp_path / "airflow"))
+    for name in ("OPENAI_BASE_URL", "AIRFLOW_CONN_OPENAI_DEFAULT", "OPENAI_LOG"):
+        monkeypatch.delenv(name, raising=False)

@@ -57,32 +57,28 @@ def leaks(settings: Settings, caplog: pytest.LogCaptureFixture, secret: str) -> 
     return found
 
 
-def test_a_cookie_value_in_an_error_never_reaches_the_catalog_or_the_logs(
-    home: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+@pytest.mark.parametrize(
+    "cookies",
+    [
+        {"SID": "tubescribe-cookie-7f3a9c2e51"},
+        {"SID": "tubescribe-cookie-first-1b2c3d", "HSID": "tubescribe-cookie-2nd-4e5f"},
+    ],
+    ids=["one-cookie", "multi-cookie-header"],
+)
+def test_no_cookie_value_in_an_error_reaches_the_catalog_or_the_logs(
+    home: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+    cookies: dict[str, str],
 ) -> None:
-    secret = "tubescribe-cookie-7f3a9c2e51"
-    jar = cookies_file(tmp_path / "cookies.txt", {"SID": secret})
+    jar = cookies_file(tmp_path / "cookies.txt", cookies)
     settings = fresh_env(monkeypatch, home, TUBESCRIBE_COOKIES_FILE=str(jar))
     caplog.set_level(logging.DEBUG)
     raised = fail_with_the_cookie_header(monkeypatch)
     video = scripted_video(settings)
     pipeline.download(settings, [video.video_id])
     pipeline.load(settings, [video.video_id])
-    assert raised and secret in raised[0], "the cookies file did not reach yt-dlp"
+    assert raised and all(value in raised[0] for value in cookies.values()), "the cookies did not reach yt-dlp"
     assert "<redacted>" in Store(settings).failure(video.video_id).message
-    assert leaks(settings, caplog, secret) == []
-
-
-def test_no_cookie_of_a_multi_cookie_header_reaches_the_catalog_or_the_logs(
-    home: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
-) -> None:
-    first, second = "tubescribe-cookie-first-1b2c3d", "tubescribe-cookie-second-4e5f6a"
-    jar = cookies_file(tmp_path / "cookies.txt", {"SID": first, "HSID": second})
-    settings = fresh_env(monkeypatch, home, TUBESCRIBE_COOKIES_FILE=str(jar))
-    caplog.set_level(logging.DEBUG)
-    raised = fail_with_the_cookie_header(monkeypatch)
-    video = scripted_video(settings)
-    pipeline.download(settings, [video.video_id])
-    pipeline.load(settings, [video.video_id])
-    assert raised and first in raised[0] and second in raised[0], "the cookies file did not reach yt-dlp"
-    assert leaks(settings, caplog, first) == [] and leaks(settings, caplog, second) == []
+    assert [leak for value in cookies.values() for leak in leaks(settings, caplog, value)] == []

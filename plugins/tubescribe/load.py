@@ -85,8 +85,8 @@ Row = dict[str, Any]
 class Batch:
     """A batch's catalog rows, table by table, written with one statement per table.
 
-    One statement per table rather than per video: at 100 videos that is about 25 statements instead
-    of 1,400, which is most of a load's time (BENCHMARKS.md).
+    One statement per table rather than per video: at 100 videos that is about 30 statements instead
+    of about 1,400, which were most of a load's time (BENCHMARKS.md).
     """
 
     channels: dict[str, Row] = field(default_factory=dict)

@@ -68,7 +68,7 @@ class Settings:
     # 3.7 GiB whole, and the five-minute sample videos still transcribe in one piece, unchanged.
     whisper_chunk_s: float = 300.0
     # >0: faster-whisper's batched pipeline, this many 30-s pieces of speech decoded at once. Faster
-    # (+16 % on 2 cores with two workers) but its word error rate is higher (BENCHMARKS.md 1b), so off.
+    # (+12-16 % on 2 cores with two workers) but its word error rate is higher (BENCHMARKS.md 1b), so off.
     whisper_batch_size: int = 0
     summarizer: str = "local"
     openai_model: str = "gpt-4o-mini"

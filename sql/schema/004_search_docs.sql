@@ -2,7 +2,7 @@
 -- (plugins/tubescribe/search.py). All derived from the other tables.
 --
 -- An inverted index in plain tables, because DuckDB's fts extension can only rebuild its index whole
--- (seconds per load at 10k videos, minutes at 100k). Each load appends its own documents' postings,
+-- (5 s per load at 10k videos, and growing with the catalog). Each load appends its own documents' postings,
 -- sorted by term, so a load costs what its videos cost; a query reads only the stretches of
 -- search_postings that hold its terms (DuckDB skips the rest by each block's min/max term). Documents
 -- of reloaded videos are listed in search_dead_docs and left out of every score until a merge

@@ -86,6 +86,14 @@ class Settings:
     sleep_downloads_s: float = 0.0
     platform_concurrency: int = 2
     cookies_file: Path | None = None
+    # Deployments: where state is shared between workers. None keeps everything under `home`.
+    # Credentials are never settings: s3fs/botocore and DuckDB read AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY,
+    # libpq reads PGPASSWORD (or ~/.pgpass), each at the moment it connects.
+    store_url: str | None = None  # artifacts: s3://bucket/prefix, gs://..., file:///path
+    scratch_dir: Path | None = None  # local working folder for yt-dlp and Whisper (default home/scratch)
+    catalog_url: str | None = None  # DuckLake catalog, e.g. "postgres:host=127.0.0.1 port=5432 dbname=tubescribe"
+    lake_data_url: str | None = None  # DuckLake data files: s3://bucket/lake/ or a local folder
+    s3_endpoint_url: str | None = None  # an S3-compatible store (MinIO, moto); None: AWS itself
     extra: dict[str, Any] = field(default_factory=dict, compare=False)
 
     @classmethod
@@ -107,7 +115,7 @@ class Settings:
             openai_model=_env("TUBESCRIBE_OPENAI_MODEL", "gpt-4o-mini"),
             openai_base_url=_env("OPENAI_BASE_URL", "") or None,
             openai_few_shot=_flag("TUBESCRIBE_OPENAI_FEW_SHOT", True),
-            openai_timeout_s=float(_int("TUBESCRIBE_OPENAI_TIMEOUT_S", 120)),
+            openai_timeout_s=_float("TUBESCRIBE_OPENAI_TIMEOUT_S", 120.0),
             openai_max_attempts=_int("TUBESCRIBE_OPENAI_MAX_ATTEMPTS", 4),
             openai_chunk_tokens=_int("TUBESCRIBE_OPENAI_CHUNK_TOKENS", 6000),
             batch_size=_int("TUBESCRIBE_BATCH_SIZE", 8),
@@ -121,6 +129,13 @@ class Settings:
             cookies_file=Path(_env("TUBESCRIBE_COOKIES_FILE", "")).expanduser()
             if _env("TUBESCRIBE_COOKIES_FILE", "")
             else None,
+            store_url=_env("TUBESCRIBE_STORE_URL", "") or None,
+            scratch_dir=Path(_env("TUBESCRIBE_SCRATCH_DIR", "")).expanduser().resolve()
+            if _env("TUBESCRIBE_SCRATCH_DIR", "")
+            else None,
+            catalog_url=_env("TUBESCRIBE_CATALOG_URL", "") or None,
+            lake_data_url=_env("TUBESCRIBE_LAKE_DATA_URL", "") or None,
+            s3_endpoint_url=_env("TUBESCRIBE_S3_ENDPOINT_URL", "") or None,
         )
         known = {f.name for f in fields(cls)}
         unknown = set(overrides) - known
@@ -153,6 +168,8 @@ class Settings:
             raise SettingsError(f"TUBESCRIBE_COOKIES_FILE {self.cookies_file} does not exist")
         if self.batch_size < 1:
             raise SettingsError("batch size must be at least 1")
+        if self.catalog_url and not self.lake_data_url:
+            raise SettingsError("TUBESCRIBE_CATALOG_URL needs TUBESCRIBE_LAKE_DATA_URL (where the lake's files go)")
 
     def transcription_workers(self) -> int:
         """Parallel transcription processes: one per core (at most 4) on CPU, one on a GPU, unless set."""
@@ -175,6 +192,11 @@ class Settings:
     def writer_catalog_path(self) -> Path:
         """The writer's private database; readers only ever see the copy published at `catalog_path`."""
         return self.home / ".writer" / "catalog.duckdb"
+
+    @property
+    def scratch(self) -> Path:
+        """This machine's local working folder; nothing in it is needed by another worker."""
+        return self.scratch_dir or self.home / "scratch"
 
     @property
     def media_dir(self) -> Path:

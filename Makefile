@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed
 # The demo keeps its catalog beside the checkout, away from a real ~/.tubescribe.
 DEMO_HOME ?= $(CURDIR)/.tubescribe
 
-.PHONY: install demo test check bench sample-channel clean
+.PHONY: install demo test test-fast check bench sample-channel clean
 
 install: $(STAMP)
 
@@ -21,6 +21,10 @@ demo: install
 
 test: install
 	$(BIN)/python -m pytest
+
+# The edit-test loop: unit tests and DAG integrity, no Whisper runs, whole DAGs or services (about 2 minutes).
+test-fast: install
+	$(BIN)/python -m pytest -m "not slow and not cluster"
 
 check: install
 	$(BIN)/ruff check plugins dags tests benchmarks

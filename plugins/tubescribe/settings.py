@@ -94,6 +94,7 @@ class Settings:
     catalog_url: str | None = None  # DuckLake catalog, e.g. "postgres:host=127.0.0.1 port=5432 dbname=tubescribe"
     lake_data_url: str | None = None  # DuckLake data files: s3://bucket/lake/ or a local folder
     s3_endpoint_url: str | None = None  # an S3-compatible store (MinIO, moto); None: AWS itself
+    airflow_api_url: str | None = None  # a deployed Airflow: the CLI triggers runs there instead of in-process
     extra: dict[str, Any] = field(default_factory=dict, compare=False)
 
     @classmethod
@@ -136,6 +137,7 @@ class Settings:
             catalog_url=_env("TUBESCRIBE_CATALOG_URL", "") or None,
             lake_data_url=_env("TUBESCRIBE_LAKE_DATA_URL", "") or None,
             s3_endpoint_url=_env("TUBESCRIBE_S3_ENDPOINT_URL", "") or None,
+            airflow_api_url=_env("TUBESCRIBE_AIRFLOW_API_URL", "") or None,
         )
         known = {f.name for f in fields(cls)}
         unknown = set(overrides) - known

@@ -158,7 +158,7 @@ def test_missing_record_reads_as_none(store: Store) -> None:
 
 
 def test_incompatible_artifact_reads_as_none(store: Store) -> None:
-    path = store.save_video(make_video())
+    path = Path(store.save_video(make_video()))
     path.write_text('{"video_id": "rust"}', encoding="utf-8")
     assert store.video("rust") is None
 

@@ -1,4 +1,7 @@
-"""The channel registry: `channels.toml` in the home, the list the nightly DAG ingests.
+"""The channel registry: `channels.toml` in the store, the list the nightly DAG ingests.
+
+It lives where the artifacts do (the home, or `TUBESCRIBE_STORE_URL`), so a channel added on one
+machine is what the nightly discover lists on another.
 
 The file is versioned (`version = 1`) so later releases can migrate it instead of guessing.
 """
@@ -16,9 +19,10 @@ from typing import Any
 from tubescribe.discover import DiscoverError, check_channel_url
 from tubescribe.records import Video
 from tubescribe.settings import Settings
-from tubescribe.store import write_text
+from tubescribe.store import Blobs
 
 VERSION = 1
+KEY = "channels.toml"
 
 
 class ChannelsFileError(ValueError):
@@ -70,11 +74,17 @@ _FIELDS: dict[str, tuple[type, ...]] = {
 
 def load_channels(settings: Settings) -> list[Channel]:
     """The registered channels (none if the file does not exist yet)."""
-    path = settings.channels_file
-    if not path.exists():
+    blobs = Blobs(settings)
+    path = blobs.location(KEY)
+    raw = blobs.read(KEY)
+    if raw is None:
         return []
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise ChannelsFileError(f"{path}: not UTF-8 text ({exc})") from None
+    try:
+        data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise ChannelsFileError(f"{path}: {exc}") from None
     if data.get("version") != VERSION:
@@ -135,7 +145,7 @@ def save_channels(settings: Settings, channels: list[Channel]) -> None:
             elif value is not None:
                 lines.append(f"{name} = {value}")
         lines.append("")
-    write_text(settings.channels_file, "\n".join(lines))
+    Blobs(settings).write(KEY, "\n".join(lines).encode("utf-8"))
 
 
 def add_channel(settings: Settings, channel: Channel) -> bool:

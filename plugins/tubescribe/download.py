@@ -1,16 +1,15 @@
 """Download stage: fetch a video's best audio with yt-dlp, as published (no re-encode).
 
-The file lands in a private temp folder first and is renamed to `media/<video_id>.<ext>` only once
-complete, so an interrupted download is never mistaken for a finished one.
+The file lands in a private staging folder in this machine's scratch first and is published to the
+store as `media/<video_id>.<ext>` only once complete (renamed into the home, or uploaded whole), so
+an interrupted download is never mistaken for a finished one.
 """
 
 from __future__ import annotations
 
 import logging
-import os
 import re
 import shutil
-import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -27,16 +26,13 @@ class DownloadError(RuntimeError):
 
 
 def download_audio(video: Video, store: Store, ydl_options: dict[str, Any] | None = None) -> Path:
-    """Path to the video's audio, downloading it unless a finished file already exists."""
+    """A local file of the video's audio, downloading it unless the store has a finished file already."""
     import yt_dlp
 
-    existing = store.media(video.video_id)
+    existing = store.fetch_media(video.video_id)
     if existing:
         return existing
-    store.media_dir.mkdir(parents=True, exist_ok=True)
-    for leftover in store.media_dir.glob(f".{video.video_id}.*"):
-        shutil.rmtree(leftover, ignore_errors=True)  # staging of a download that was killed midway
-    staging = Path(tempfile.mkdtemp(prefix=f".{video.video_id}.", dir=store.media_dir))
+    staging = store.staging(video.video_id)
     options = {
         # Audio only; "best" covers sources that only offer one muxed file (podcast mp4s).
         "format": "bestaudio/best",
@@ -68,8 +64,7 @@ def download_audio(video: Video, store: Store, ydl_options: dict[str, Any] | Non
             raise DownloadError(f"{video.video_id}: expected one audio file from yt-dlp, got {len(files)}")
         if files[0].stat().st_size == 0:
             raise DownloadError(f"{video.video_id}: the downloaded file is empty")
-        target = store.media_dir / f"{video.video_id}{files[0].suffix}"
-        os.replace(files[0], target)
+        target = store.put_media(files[0])
     except yt_dlp.utils.DownloadError as exc:
         raise DownloadError(f"{video.video_id}: {redact(_clean(exc))}") from None
     finally:

@@ -7,9 +7,11 @@ catalog to the single `load` task.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import math
 from datetime import date
+from pathlib import Path
 from typing import Any
 
 from tubescribe import progress
@@ -166,11 +168,14 @@ def download(settings: Settings, video_ids: list[str], run_id: str | None = None
     from tubescribe.download import download_audio
 
     def work(store: Store, video_id: str) -> Outcome | None:
-        if store.media(video_id):
+        if store.media_key(video_id):
             return None
         video = _video(store, video_id)
         path = download_audio(video, store, client_options(settings))
-        return Outcome(f"{path.stat().st_size / 1e6:.1f} MB", audio_s=video.duration_s)
+        size = path.stat().st_size
+        # With a shared store the transcriber may be another machine: this one keeps no copy.
+        store.discard_local_media(video_id)
+        return Outcome(f"{size / 1e6:.1f} MB", audio_s=video.duration_s)
 
     return run_stage(settings, video_ids, "download", work, platform=video_platform, run_id=run_id)
 
@@ -181,37 +186,42 @@ def transcribe(settings: Settings, video_ids: list[str], run_id: str | None = No
 
     key = settings_key(settings)
     store = Store(settings)
-    jobs = []
-    for video_id in video_ids:
-        audio = store.media(video_id)
-        if audio and store.failure(video_id) is None and store.transcript(video_id, key) is None:
-            jobs.append((video_id, audio))
+    with contextlib.ExitStack() as fetched:
+        # Whisper reads local files: with a shared store the batch's media is fetched into scratch,
+        # and the copies fetched here are removed when the batch is done.
+        local: dict[str, Path] = {}
+        for video_id in video_ids:
+            if store.failure(video_id) is None and store.transcript(video_id, key) is None:
+                audio = fetched.enter_context(store.media_local(video_id))
+                if audio:
+                    local[video_id] = audio
+        jobs = list(local.items())
 
-    with parallel(settings, jobs) as started:
+        with parallel(settings, jobs) as started:
 
-        def work(store: Store, video_id: str) -> Outcome | None:
-            if store.transcript(video_id, key):
-                return None
-            audio = store.media(video_id)
-            if audio is None:
-                raise LookupError(f"{video_id} has no downloaded audio")
-            try:
-                # A retry after a failure in a worker runs here, in this process.
-                future = started.pop(video_id, None)
-                transcript = future.result() if future else transcribe_file(video_id, audio, settings)
-            except TranscribeError:
-                # Undecodable media: drop it so a later (explicit) run downloads it again instead of reusing it.
-                audio.unlink(missing_ok=True)
-                raise
-            store.save_transcript(transcript)
-            return Outcome(
-                f"{transcript.audio_duration_s:.0f} s of audio, {len(transcript.segments)} segments",
-                audio_s=transcript.audio_duration_s,
-                model=settings.whisper_model,
-                seconds=transcript.elapsed_s,
-            )
+            def work(store: Store, video_id: str) -> Outcome | None:
+                if store.transcript(video_id, key):
+                    return None
+                audio = local.get(video_id) or fetched.enter_context(store.media_local(video_id))
+                if audio is None:
+                    raise LookupError(f"{video_id} has no downloaded audio")
+                try:
+                    # A retry after a failure in a worker runs here, in this process.
+                    future = started.pop(video_id, None)
+                    transcript = future.result() if future else transcribe_file(video_id, audio, settings)
+                except TranscribeError:
+                    # Undecodable media: drop it so a later (explicit) run downloads it again instead of reusing it.
+                    store.drop_media(video_id)
+                    raise
+                store.save_transcript(transcript)
+                return Outcome(
+                    f"{transcript.audio_duration_s:.0f} s of audio, {len(transcript.segments)} segments",
+                    audio_s=transcript.audio_duration_s,
+                    model=settings.whisper_model,
+                    seconds=transcript.elapsed_s,
+                )
 
-        return run_stage(settings, video_ids, "transcribe", work, run_id=run_id)
+            return run_stage(settings, video_ids, "transcribe", work, run_id=run_id)
 
 
 def summarize(settings: Settings, video_ids: list[str], run_id: str | None = None) -> list[str]:

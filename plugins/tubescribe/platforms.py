@@ -1,6 +1,9 @@
 """Being a polite client: per-platform concurrency slots, and stopping after a platform blocks us.
 
-Slots and blocks are files under the home, so they hold across the scheduler's worker processes.
+A block is a small JSON object in the store (`platforms/<platform>.blocked`, with its expiry), so every
+worker sees it, on any machine. Slots are file locks under the home, which hold across one machine's
+processes only: with a shared store (`TUBESCRIBE_STORE_URL`) the Airflow pool `tubescribe_network`
+bounds concurrency instead, and `slot` does nothing.
 """
 
 from __future__ import annotations
@@ -11,11 +14,10 @@ import re
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from pathlib import Path
 from urllib.parse import urlparse
 
 from tubescribe.settings import Settings
-from tubescribe.store import write_text
+from tubescribe.store import Blobs
 
 
 def client_options(settings: Settings) -> dict[str, object]:
@@ -36,34 +38,42 @@ def platform_of(url: str) -> str:
     return "youtube.com" if host == "youtu.be" else host
 
 
-def _path(settings: Settings, kind: str, platform: str) -> Path:
+def _name(kind: str, platform: str) -> str:
     safe = re.sub(r"[^A-Za-z0-9_.-]+", "_", platform)[:80] or "unknown"
-    return settings.home / "platforms" / f"{safe}.{kind}"
+    return f"{safe}.{kind}"
 
 
 def block(settings: Settings, platform: str, reason: str) -> None:
     """Stop all requests to a platform for the cooldown (it rate-limited us or asked for a bot check)."""
     until = time.time() + settings.block_cooldown_s
-    write_text(_path(settings, "blocked", platform), json.dumps({"until": until, "reason": reason[:500]}))
+    marker = json.dumps({"until": until, "reason": reason[:500]})
+    Blobs(settings).write(f"platforms/{_name('blocked', platform)}", marker.encode("utf-8"))
 
 
 def blocked(settings: Settings, platform: str) -> str | None:
     """Why a platform is blocked right now, or None."""
-    path = _path(settings, "blocked", platform)
+    blobs, key = Blobs(settings), f"platforms/{_name('blocked', platform)}"
+    data = blobs.read(key)
     try:
-        marker = json.loads(path.read_text(encoding="utf-8"))
-    except (FileNotFoundError, ValueError):
+        marker = json.loads(data) if data is not None else None
+    except ValueError:
+        marker = None
+    if not isinstance(marker, dict):
         return None
     if marker.get("until", 0) < time.time():
-        path.unlink(missing_ok=True)
+        blobs.delete(key)
         return None
     return str(marker.get("reason", "blocked"))
 
 
 @contextmanager
 def slot(settings: Settings, platform: str) -> Iterator[None]:
-    """Hold one of the platform's `platform_concurrency` slots while talking to it."""
-    base = _path(settings, "slot", platform)
+    """Hold one of the platform's `platform_concurrency` slots while talking to it (one machine only)."""
+    if settings.store_url is not None:
+        # A file lock holds on one machine only; the tasks' Airflow pool bounds every worker together.
+        yield
+        return
+    base = settings.home / "platforms" / _name("slot", platform)
     base.parent.mkdir(parents=True, exist_ok=True)
     while True:
         for i in range(settings.platform_concurrency):

@@ -1,17 +1,23 @@
-"""Artifacts under $TUBESCRIBE_HOME: one folder per video, every file written atomically.
+"""Artifacts where the deployment shares them: the home folder, or an object store (`TUBESCRIBE_STORE_URL`).
 
-A stage's work counts as done only when its artifact exists, and artifacts are published with a
-rename, so a crash mid-write never leaves a half file that looks finished.
+A stage's work counts as done only when its artifact exists, and artifacts are published whole: on a
+disk with a rename, on an object store with a single PUT of the finished bytes (an object is never
+visible half written). So a crash mid-write never leaves a half file that looks finished. Without a
+store URL the layout is today's: `home/work/<video_id>/...` and `home/media/<video_id>.<ext>`.
 """
 
 from __future__ import annotations
 
+import errno
 import os
+import re
+import shutil
 import tempfile
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
+from dataclasses import dataclass
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
@@ -20,9 +26,13 @@ from tubescribe.settings import Settings
 
 R = TypeVar("R", bound=BaseModel)
 
+# A media file name is our validated id plus the extension yt-dlp chose; nothing else reaches a path.
+_EXT_RE = re.compile(r"\.[A-Za-z0-9]{1,10}")
+_UNFINISHED = (".part", ".ytdl")
+
 
 class UnsafePathError(ValueError):
-    """A path built from outside input would leave $TUBESCRIBE_HOME."""
+    """A path built from outside input would leave the store's root."""
 
 
 def _inside(root: Path, path: Path) -> Path:
@@ -46,112 +56,314 @@ def atomic_path(target: Path) -> Iterator[Path]:
             os.unlink(tmp)
 
 
-def write_text(target: Path, text: str) -> None:
-    """Write a text file atomically (fsync before the rename, so a power cut cannot publish garbage)."""
-    with atomic_path(target) as tmp, open(tmp, "w", encoding="utf-8") as fh:
-        fh.write(text)
+def write_bytes(target: Path, data: bytes) -> None:
+    """Write a file atomically (fsync before the rename, so a power cut cannot publish garbage)."""
+    with atomic_path(target) as tmp, open(tmp, "wb") as fh:
+        fh.write(data)
         fh.flush()
         os.fsync(fh.fileno())
 
 
+def write_text(target: Path, text: str) -> None:
+    """Write a text file atomically."""
+    write_bytes(target, text.encode("utf-8"))
+
+
+@dataclass(frozen=True)
+class Listed:
+    """One object found by `Blobs.glob`."""
+
+    key: str
+    size: int
+
+
+class Blobs:
+    """Bytes by key (`work/<id>/video.json`) under one root: a local folder or an fsspec object store."""
+
+    def __init__(self, settings: Settings) -> None:
+        from fsspec.core import url_to_fs
+        from fsspec.implementations.local import LocalFileSystem
+
+        self.fs: Any
+        if settings.store_url is None:
+            self.fs, root = LocalFileSystem(), str(settings.home)
+        else:
+            options: dict[str, Any] = {}
+            if settings.store_url.startswith(("s3://", "s3a://")):
+                # Credentials come from AWS_* in the environment (botocore reads them); only the endpoint is ours.
+                # No listing cache: another worker's writes must show up in this long-lived process.
+                options["use_listings_cache"] = False
+                if settings.s3_endpoint_url:
+                    options["client_kwargs"] = {"endpoint_url": settings.s3_endpoint_url}
+            self.fs, root = url_to_fs(settings.store_url, **options)
+        self.local = isinstance(self.fs, LocalFileSystem)
+        self.root = root.rstrip("/") or "/"
+        self.url = settings.store_url
+
+    def path(self, key: str) -> str:
+        """The fsspec path of a key; refuses keys that could climb out of the root."""
+        parts = key.split("/")
+        if not key or key.startswith("/") or any(p in ("", ".", "..") or "\x00" in p for p in parts):
+            raise UnsafePathError(f"{key!r} is not a safe artifact name")
+        if self.local:
+            return str(_inside(Path(self.root), Path(self.root, key)))
+        return f"{self.root}/{key}"
+
+    def location(self, key: str) -> str:
+        """Where a key lives, for messages: a file path, or the store's URL."""
+        path = self.path(key)
+        return path if self.local else str(self.fs.unstrip_protocol(path))
+
+    def read(self, key: str) -> bytes | None:
+        try:
+            return bytes(self.fs.cat_file(self.path(key)))
+        except (FileNotFoundError, IsADirectoryError, NotADirectoryError):
+            return None
+
+    def write(self, key: str, data: bytes) -> None:
+        """Publish the whole value at once: temp file and rename on a disk, one PUT on an object store."""
+        if self.local:
+            write_bytes(Path(self.path(key)), data)
+        else:
+            self.fs.pipe_file(self.path(key), data)
+
+    def exists(self, key: str) -> bool:
+        return bool(self.fs.isfile(self.path(key)))
+
+    def delete(self, key: str) -> None:
+        """Remove a key; a missing one is fine (another worker may have removed it first)."""
+        with suppress(FileNotFoundError):
+            self.fs.rm_file(self.path(key))
+
+    def glob(self, pattern: str) -> list[Listed]:
+        """Files matching a pattern of keys (`*` within one level), sorted by key."""
+        try:
+            found = self.fs.glob(self.path(pattern), detail=True)
+        except FileNotFoundError:
+            return []
+        prefix = self.root.rstrip("/") + "/"
+        listed = [
+            Listed(key=str(name)[len(prefix) :], size=int(info.get("size") or 0))
+            for name, info in found.items()
+            if info.get("type") == "file" and str(name).startswith(prefix)
+        ]
+        return sorted(listed, key=lambda item: item.key)
+
+    def put_file(self, local: Path, key: str) -> None:
+        """Upload a finished local file (S3 shows it only once the upload completes)."""
+        self.fs.put_file(str(local), self.path(key))
+
+    def get_file(self, key: str, local: Path) -> None:
+        """Download to `local` through a temporary name, so a cut-off fetch never looks finished."""
+        with atomic_path(local) as tmp:
+            self.fs.get_file(self.path(key), str(tmp))
+
+
+@dataclass(frozen=True)
+class StoredFile:
+    """A stored artifact the caller may delete once it has used it (a loaded timing record)."""
+
+    blobs: Blobs
+    key: str
+
+    @property
+    def name(self) -> str:
+        return self.key.rsplit("/", 1)[-1]
+
+    def unlink(self, missing_ok: bool = True) -> None:
+        self.blobs.delete(self.key)
+
+
 class Store:
-    """The artifact folders of one home."""
+    """The artifacts of one home or one shared store: records per video, and the downloaded media."""
 
     def __init__(self, settings: Settings) -> None:
         self.home = settings.home
         self.media_dir = settings.media_dir
         self.work_dir = settings.work_dir
+        self.scratch = settings.scratch
+        self.blobs = Blobs(settings)
+        # Media a worker works on: in the home itself, or a copy in this machine's scratch folder.
+        self.shared = not self.blobs.local
 
-    def video_dir(self, video_id: str) -> Path:
+    @staticmethod
+    def _checked(video_id: str) -> str:
         if not VIDEO_ID_RE.fullmatch(video_id):
             raise UnsafePathError(f"video id {video_id!r} is not safe for a file name")
-        return _inside(self.home, self.work_dir / video_id)
+        return video_id
+
+    def video_dir(self, video_id: str) -> Path:
+        """The local folder of a video's artifacts (local homes; with a store URL they are objects)."""
+        return _inside(self.home, self.work_dir / self._checked(video_id))
+
+    def _key(self, video_id: str, name: str) -> str:
+        return f"work/{self._checked(video_id)}/{name}"
 
     # -- records ---------------------------------------------------------------------------
-    def _write(self, path: Path, record: BaseModel) -> Path:
-        text = record.model_dump_json(indent=1)
-        # Rewriting an identical artifact would only churn mtimes and backups.
-        if not (path.exists() and path.read_text(encoding="utf-8") == text):
-            write_text(path, text)
-        return path
+    def _write(self, key: str, record: BaseModel) -> str:
+        data = record.model_dump_json(indent=1).encode("utf-8")
+        # Rewriting an identical artifact would only churn mtimes, backups and object versions.
+        if self.blobs.read(key) != data:
+            self.blobs.write(key, data)
+        return self.blobs.location(key)
 
-    def _read(self, path: Path, model: type[R]) -> R | None:
-        try:
-            return model.model_validate_json(path.read_text(encoding="utf-8"))
-        except FileNotFoundError:
+    def _read(self, key: str, model: type[R]) -> R | None:
+        data = self.blobs.read(key)
+        if data is None:
             return None
+        try:
+            return model.model_validate_json(data)
         except ValidationError:
             # An artifact from an older, incompatible version: treat as absent so it is redone.
             return None
 
-    def save_video(self, video: Video) -> Path:
-        return self._write(self.video_dir(video.video_id) / "video.json", video)
+    def save_video(self, video: Video) -> str:
+        return self._write(self._key(video.video_id, "video.json"), video)
 
     def video(self, video_id: str) -> Video | None:
-        return self._read(self.video_dir(video_id) / "video.json", Video)
+        return self._read(self._key(video_id, "video.json"), Video)
 
-    def transcript_path(self, video_id: str, settings_key: str) -> Path:
-        return self.video_dir(video_id) / f"transcript-{settings_key}.json"
-
-    def save_transcript(self, transcript: Transcript) -> Path:
-        return self._write(self.transcript_path(transcript.video_id, transcript.settings_key), transcript)
+    def save_transcript(self, transcript: Transcript) -> str:
+        key = self._key(transcript.video_id, f"transcript-{transcript.settings_key}.json")
+        return self._write(key, transcript)
 
     def transcript(self, video_id: str, settings_key: str) -> Transcript | None:
-        return self._read(self.transcript_path(video_id, settings_key), Transcript)
+        return self._read(self._key(video_id, f"transcript-{settings_key}.json"), Transcript)
 
     def find_transcript(self, video_id: str, settings_key: str) -> Transcript | None:
         """The transcript made with these settings, else the newest one made with any settings.
 
         Re-summarizing must not force a re-transcription just because a Whisper setting changed since.
+        "Newest" is the record's own `transcribed_at`: object stores keep no mtime we could trust.
         """
         found = self.transcript(video_id, settings_key)
         if found is not None:
             return found
-        others = sorted(self.video_dir(video_id).glob("transcript-*.json"), key=lambda p: p.stat().st_mtime)
-        for path in reversed(others):
-            found = self._read(path, Transcript)
-            if found is not None:
-                return found
-        return None
+        listed = self.blobs.glob(self._key(video_id, "transcript-*.json"))
+        valid = [t for t in (self._read(item.key, Transcript) for item in listed) if t is not None]
+        return max(valid, key=lambda t: t.transcribed_at) if valid else None
 
-    def summary_path(self, video_id: str, key: str) -> Path:
-        return self.video_dir(video_id) / f"summary-{key}.json"
-
-    def save_summary(self, record: SummaryRecord, key: str) -> Path:
-        return self._write(self.summary_path(record.video_id, key), record)
+    def save_summary(self, record: SummaryRecord, key: str) -> str:
+        return self._write(self._key(record.video_id, f"summary-{key}.json"), record)
 
     def summary(self, video_id: str, key: str) -> SummaryRecord | None:
-        return self._read(self.summary_path(video_id, key), SummaryRecord)
+        return self._read(self._key(video_id, f"summary-{key}.json"), SummaryRecord)
 
-    def save_failure(self, failure: Failure) -> Path:
-        return self._write(self.video_dir(failure.video_id) / "failure.json", failure)
+    def save_failure(self, failure: Failure) -> str:
+        return self._write(self._key(failure.video_id, "failure.json"), failure)
 
     def failure(self, video_id: str) -> Failure | None:
-        return self._read(self.video_dir(video_id) / "failure.json", Failure)
+        return self._read(self._key(video_id, "failure.json"), Failure)
 
     def clear_failure(self, video_id: str) -> None:
-        (self.video_dir(video_id) / "failure.json").unlink(missing_ok=True)
+        self.blobs.delete(self._key(video_id, "failure.json"))
 
-    def save_stage_run(self, run: StageRun) -> Path:
+    def save_stage_run(self, run: StageRun) -> str:
         stamp = run.started_at.strftime("%Y%m%dT%H%M%S%f")
-        return self._write(self.video_dir(run.video_id) / "stage_runs" / f"{stamp}-{run.stage}.json", run)
+        return self._write(self._key(run.video_id, f"stage_runs/{stamp}-{run.stage}.json"), run)
 
-    def stage_runs(self, video_id: str) -> list[tuple[Path, StageRun]]:
-        """Timing records not yet loaded into the catalog."""
+    def stage_runs(self, video_id: str) -> list[tuple[StoredFile, StageRun]]:
+        """Timing records not yet loaded into the catalog, oldest first (their names start with the time)."""
         found = []
-        for path in sorted((self.video_dir(video_id) / "stage_runs").glob("*.json")):
-            run = self._read(path, StageRun)
+        for item in self.blobs.glob(self._key(video_id, "stage_runs/*.json")):
+            run = self._read(item.key, StageRun)
             if run is not None:
-                found.append((path, run))
+                found.append((StoredFile(self.blobs, item.key), run))
         return found
 
     # -- media -----------------------------------------------------------------------------
-    def media(self, video_id: str) -> Path | None:
-        """The downloaded audio of a video, if a finished download exists."""
-        self.video_dir(video_id)  # validates the id
-        if not self.media_dir.is_dir():
-            return None
-        for path in sorted(self.media_dir.glob(f"{video_id}.*")):
-            if path.is_file() and not path.name.endswith((".part", ".ytdl")):
-                return _inside(self.home, path)
+    def media_key(self, video_id: str) -> str | None:
+        """The store key of a video's finished download (`media/<id>.<ext>`), if there is one."""
+        self._checked(video_id)
+        for item in self.blobs.glob(f"media/{video_id}.*"):
+            if not item.key.endswith(_UNFINISHED):
+                return item.key
         return None
+
+    def _scratch_copy(self, key: str) -> Path:
+        return _inside(self.scratch, self.scratch / "media" / key.rsplit("/", 1)[-1])
+
+    def media(self, video_id: str) -> Path | None:
+        """A local file of the video's finished download, if this machine has one (see `media_local`)."""
+        key = self.media_key(video_id)
+        if key is None:
+            return None
+        if not self.shared:
+            return Path(self.blobs.path(key))
+        copy = self._scratch_copy(key)
+        return copy if copy.is_file() else None
+
+    def fetch_media(self, video_id: str) -> Path | None:
+        """A local file to work on: the stored file itself on a disk, else a copy fetched into scratch."""
+        key = self.media_key(video_id)
+        if key is None:
+            return None
+        if not self.shared:
+            return Path(self.blobs.path(key))
+        copy = self._scratch_copy(key)
+        if not copy.is_file():
+            self.blobs.get_file(key, copy)
+        return copy
+
+    @contextmanager
+    def media_local(self, video_id: str) -> Iterator[Path | None]:
+        """`fetch_media` for the length of a block; a copy this call fetched is removed afterwards."""
+        had_copy = self.media(video_id) is not None
+        path = self.fetch_media(video_id)
+        try:
+            yield path
+        finally:
+            if self.shared and path is not None and not had_copy:
+                path.unlink(missing_ok=True)
+
+    def staging(self, video_id: str) -> Path:
+        """A fresh private folder in scratch for a download in progress (leftovers of a killed one removed)."""
+        self._checked(video_id)
+        self.scratch.mkdir(parents=True, exist_ok=True)
+        for leftover in self.scratch.glob(f".{video_id}.*"):
+            shutil.rmtree(leftover, ignore_errors=True)
+        return Path(tempfile.mkdtemp(prefix=f".{video_id}.", dir=self.scratch))
+
+    def put_media(self, local: Path) -> Path:
+        """Publish a finished download named `<video_id>.<ext>`; return a local file of it.
+
+        On a disk the file is moved into media/ (renamed: nothing is copied); with an object store it is
+        uploaded and kept in this machine's scratch until `discard_local_media` or a transcription is done.
+        """
+        video_id, ext = local.stem, local.suffix
+        self._checked(video_id)
+        if not _EXT_RE.fullmatch(ext):
+            raise UnsafePathError(f"{local.name!r} is not a safe media file name")
+        key = f"media/{video_id}{ext}"
+        if self.shared:
+            self.blobs.put_file(local, key)
+            target = self._scratch_copy(key)
+        else:
+            target = Path(self.blobs.path(key))
+        target.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            os.replace(local, target)
+        except OSError as exc:
+            if exc.errno != errno.EXDEV:
+                raise
+            # Scratch on another disk than the home: copy beside the target, then rename into place.
+            with atomic_path(target) as tmp:
+                shutil.copyfile(local, tmp)
+            local.unlink()
+        return target
+
+    def discard_local_media(self, video_id: str) -> None:
+        """Drop this machine's scratch copy of a video's media (the store keeps the file)."""
+        if self.shared:
+            copy = self.media(video_id)
+            if copy is not None:
+                copy.unlink(missing_ok=True)
+
+    def drop_media(self, video_id: str) -> None:
+        """Delete a video's media everywhere (undecodable audio), so a later run downloads it again."""
+        key = self.media_key(video_id)
+        if key is None:
+            return
+        if self.shared:
+            self._scratch_copy(key).unlink(missing_ok=True)
+        self.blobs.delete(key)

@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed
 # The demo keeps its catalog beside the checkout, away from a real ~/.tubescribe.
 DEMO_HOME ?= $(CURDIR)/.tubescribe
 
-.PHONY: install demo test test-fast check bench sample-channel clean
+.PHONY: install demo test test-fast check bench sample-channel clean cluster-up cluster-down
 
 install: $(STAMP)
 
@@ -41,6 +41,14 @@ bench: install
 # Needs espeak-ng and ffmpeg (apt-get install espeak-ng ffmpeg); the outputs are committed.
 sample-channel:
 	scripts/make_sample_channel.sh
+
+# A loopback cluster (Postgres, Redis, an S3 store, Airflow with two Celery workers) in .cluster/;
+# `source .cluster/env` and `tubescribe ingest URL` runs on it. Installs postgresql/redis-server when missing.
+cluster-up: install
+	$(BIN)/python scripts/cluster.py up
+
+cluster-down:
+	$(BIN)/python scripts/cluster.py down
 
 clean:
 	rm -rf $(VENV) $(DEMO_HOME) .pytest_cache .ruff_cache .mypy_cache

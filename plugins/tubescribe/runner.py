@@ -1,12 +1,14 @@
-"""`tubescribe ingest`, `resummarize` and `demo`: run the real DAGs in this process, with progress."""
+"""`tubescribe ingest`, `resummarize` and `demo`: run the real DAGs (here, or on a deployed Airflow), with progress."""
 
 from __future__ import annotations
 
 import contextlib
 import logging
+from collections.abc import Callable
 from typing import Any
 
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from tubescribe import progress
@@ -30,7 +32,7 @@ def ingest(
     except DiscoverError as exc:
         console.print(f"[red]error:[/red] {exc}")
         return False
-    console.print(f"ingesting {', '.join(urls)} into {settings.catalog_path}")
+    console.print(f"ingesting {escape(', '.join(urls))} into {escape(_destination(settings))}")
     conf = {"urls": urls, "since": since, "until": until, "limit": limit}
     return run(
         settings,
@@ -41,23 +43,27 @@ def ingest(
     )
 
 
+def _destination(settings: Settings) -> str:
+    """Where a run's results land, as the user configured it (the catalog URL holds no password)."""
+    where = settings.catalog_url or str(settings.catalog_path)
+    return f"{where} via Airflow at {settings.airflow_api_url}" if settings.airflow_api_url else where
+
+
 def resummarize(settings: Settings, where: str | None, console: Console) -> bool:
     """Summarize catalogued videos again through the resummarize DAG; True if every one landed."""
-    console.print(f"re-summarizing with {settings.summarizer} in {settings.catalog_path}")
+    console.print(f"re-summarizing with {settings.summarizer} in {escape(_destination(settings))}")
     return run(settings, "tubescribe_resummarize", {"where": where}, console, nothing="no loaded video matched --where")
 
 
 def run(settings: Settings, dag_id: str, conf: dict[str, Any], console: Console, *, nothing: str) -> bool:
-    """Run a DAG in this process with live progress, then print what landed; True if all of it landed."""
-    from tubescribe import airflow_env
+    """Run a DAG with live progress, then print what landed; True if all of it landed.
 
-    airflow_env.configure(settings)
-    with console.status("preparing Airflow (first run only takes a few seconds)"):
-        airflow_env.initialise(settings)
+    In this process by default; on the deployed Airflow at TUBESCRIBE_AIRFLOW_API_URL when that is set.
+    """
     conf = {**conf, "summarizer": settings.summarizer, "whisper_model": settings.whisper_model}
     selected: list[str] = []
     failed: dict[str, str] = {}
-    # Bound to the terminal now: while the DAG runs, stdout is redirected to Airflow's log file.
+    # Bound to the terminal now: while the DAG runs in-process, stdout is redirected to Airflow's log file.
     term = Console(file=console.file, force_terminal=console.is_terminal, width=console.width)
 
     def show(event: progress.Event) -> None:
@@ -65,26 +71,59 @@ def run(settings: Settings, dag_id: str, conf: dict[str, Any], console: Console,
             selected.append(event.video_id)
         if event.status == "failed":
             failed[event.video_id] = f"{event.stage}: {event.detail}"
-            term.print(f"[red]✗[/red] {event.stage:<10} {event.video_id}  {event.detail}")
+            term.print(f"[red]✗[/red] {event.stage:<10} {escape(event.video_id)}  {escape(event.detail)}")
         else:
             mark = "[green]✓[/green]" if event.status == "done" else "[dim]·[/dim]"
-            term.print(f"{mark} {event.stage:<10} {event.video_id}  [dim]{event.detail}[/dim]")
+            term.print(f"{mark} {event.stage:<10} {escape(event.video_id)}  [dim]{escape(event.detail)}[/dim]")
 
-    stop = progress.listen(show)
-    try:
-        with _quiet_airflow(settings):
-            state = airflow_env.run_dag(dag_id, conf)
-    finally:
-        stop()
+    if settings.airflow_api_url:
+        state, logs = _run_remote(settings.airflow_api_url, dag_id, conf, show, console)
+    else:
+        state, logs = _run_here(settings, dag_id, conf, show, console)
     if selected:
         print_landed(console, settings, selected)
     elif not failed:
         console.print(f"[yellow]{nothing}[/yellow]")
     ok = state == "success" and not failed
     if not ok:
-        logs = settings.airflow_home / "ingest.log"
-        console.print(f"[red]{len(failed) or 'some'} video(s) did not land[/red]; Airflow's log: {logs}")
+        console.print(f"[red]{len(failed) or 'some'} video(s) did not land[/red]; {logs}")
     return ok
+
+
+def _run_here(
+    settings: Settings, dag_id: str, conf: dict[str, Any], show: Callable[[progress.Event], None], console: Console
+) -> tuple[str, str]:
+    """`dag.test()` in this process; the stages' own events are the progress. Returns (state, where the log is)."""
+    from tubescribe import airflow_env
+
+    airflow_env.configure(settings)
+    with console.status("preparing Airflow (first run only takes a few seconds)"):
+        airflow_env.initialise(settings)
+    stop = progress.listen(show)
+    try:
+        with _quiet_airflow(settings):
+            state = airflow_env.run_dag(dag_id, conf)
+    finally:
+        stop()
+    return state, f"Airflow's log: {settings.airflow_home / 'ingest.log'}"
+
+
+def _run_remote(
+    api_url: str, dag_id: str, conf: dict[str, Any], show: Callable[[progress.Event], None], console: Console
+) -> tuple[str, str]:
+    """Trigger the DAG on the deployed Airflow and follow it to the end. Returns (state, where the logs are)."""
+    from tubescribe import remote
+
+    try:
+        with remote.AirflowClient(api_url) as client:
+            run = remote.start(api_url, dag_id, conf, client=client)
+            console.print(f"triggered {dag_id} run {escape(run.run_id)} on {escape(api_url)}")
+            for event in run.events():
+                show(event)
+    except remote.RemoteError as exc:
+        console.print(f"[red]error:[/red] {escape(str(exc))}")
+        return "failed", f"Airflow: {escape(api_url)}"
+    return run.state or "failed", f"the task logs are in the Airflow UI at {escape(api_url)} (run {escape(run.run_id)})"
 
 
 @contextlib.contextmanager

@@ -125,6 +125,8 @@ SQL_PARAMS: dict[str, dict[str, Any]] = {
             {"summary_id": "v1-k", "video_id": "v1", "idx": 1, "name": "Quantum Computing", "complexity": "0.87"}
         ],
     },
+    "load/summary_lists": {"summary_ids": ["v1-k"]},
+    "migrations/record": {"version": 999, "name": "999_test", "checksum": "0" * 16, "now": NOW},
     "queries/landed": {"video_ids": ["v1", "v2"]},
     "queries/video": {"video_id": "v1"},
     "queries/video_sections": {"video_id": "v1"},

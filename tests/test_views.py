@@ -13,7 +13,8 @@ import duckdb
 import pytest
 
 from sample_catalog import GENERIC_CHANNEL, build_sample_catalog, listed
-from tubescribe.catalog import apply_schema, run_sql, writer
+from tubescribe.catalog import apply_schema, run_sql, schema_files, writer
+from tubescribe.extensions import load_fts
 from tubescribe.contract import parse_summary
 from tubescribe.load import load_videos
 from tubescribe.query import run_query
@@ -87,7 +88,7 @@ def test_every_table_opens_in_plain_duckdb(sample: Settings) -> None:
     tables = rows(sample, "SELECT table_name FROM duckdb_tables() WHERE schema_name = 'main'")
     for (table,) in tables:
         rows(sample, f"SELECT * FROM {table} LIMIT 1")
-    assert len(tables) == 15  # the ten of the summary path, stage_runs, and the four search tables
+    assert len(tables) == 16  # the ten of the summary path, stage_runs, the four search tables, schema_migrations
 
 
 @pytest.mark.parametrize("name", ANALYTICS)
@@ -235,14 +236,16 @@ def test_an_older_catalog_gains_the_normalized_column(tmp_path: Path) -> None:
             "INSERT INTO summaries (summary_id, video_id, backend, model, prompt_version, summary_json, introduction,"
             " created_at) VALUES ('s', 'v', 'local', 'm', 'p', '{}', 'intro', now())"
         )
-        apply_schema(con)  # as every writer does: the new summary becomes the video's newest
+        run_sql(con, "load/summary_lists", {"summary_ids": ["s"]})  # as the loader does: it becomes the newest
         assert con.execute("SELECT tag_normalized FROM video_tags").fetchall() == [("llms",)]
 
 
 def test_an_older_catalog_gains_the_summary_lists(tmp_path: Path) -> None:
     path = tmp_path / "old.duckdb"
     with duckdb.connect(str(path)) as con:
-        apply_schema(con)
+        load_fts(con)
+        for name in schema_files():  # as the release before schema_migrations left a catalog: every file run
+            run_sql(con, name)
         con.execute(
             "INSERT INTO summaries (summary_id, video_id, backend, model, prompt_version, summary_json, introduction,"
             " created_at) VALUES ('s', 'v', 'local', 'm', 'p', '{}', 'intro', now())"
@@ -253,7 +256,7 @@ def test_an_older_catalog_gains_the_summary_lists(tmp_path: Path) -> None:
         con.execute("INSERT INTO general_topics VALUES ('s', 'v', 1, 'Programming Languages', 0.5)")
         # As a catalog from before the list columns: they exist (ALTER adds them) but hold NULL.
         assert con.execute("SELECT bullets FROM summary_sections").fetchall() == [(None,)]
-        apply_schema(con)
+        assert apply_schema(con) == schema_files()  # no schema_migrations yet: every migration, once
         assert con.execute("SELECT bullets, topics FROM video_sections").fetchall() == [(["first", "second"], [])]
         assert con.execute("SELECT topics, general_topics FROM latest_summaries").fetchall() == [
             (["Rust"], ["Programming Languages (0.50)"])

@@ -1,40 +1,63 @@
-"""The DuckDB catalog: opening it, applying the schema, and running the named SQL files in `sql/`.
+"""The catalog: opening it (an embedded DuckDB file, or DuckLake), migrating it, and running `sql/` files.
 
-Only one process writes at a time: writers take an exclusive file lock beside the database, which
-is what makes the catalog safe under the scheduler's parallel workers and a CLI run at once.
+Two backends, one set of SQL (no keys, sequences or ON CONFLICT: sql/schema/001_tables.sql):
 
-DuckDB lets a file be open either by one read-write process or by read-only ones, never both, so an
-analyst holding `catalog.duckdb` open would block every load. The writer therefore works on a
-private file (`.writer/catalog.duckdb`) and, after each successful write, checkpoints it and
-publishes a copy at `catalog.duckdb` with an atomic rename. Readers keep the snapshot they opened;
-the next connection sees the new one.
+- Embedded (the default, no services): a DuckDB file in the home. DuckDB lets a file be open either
+  by one read-write process or by read-only ones, so the writer works on a private file
+  (`.writer/catalog.duckdb`) under an exclusive file lock and, after each successful write,
+  checkpoints it and publishes a copy at `catalog.duckdb` with an atomic rename. Readers keep the
+  snapshot they opened; the next connection sees the new one.
+- DuckLake (`settings.catalog_url`, for deployments): metadata in Postgres, data files in
+  `settings.lake_data_url` (S3 or a folder). Writers anywhere take a Postgres advisory lock, so one
+  writes at a time; readers anywhere attach read-only, pinned to the snapshot current when they
+  connected (docs/deploying.md).
 """
 
 from __future__ import annotations
 
 import fcntl
 import functools
+import hashlib
+import logging
 import os
 import re
 import shutil
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
+from urllib.parse import urlsplit
 
-from tubescribe.extensions import load_fts
+from tubescribe.extensions import load_fts, load_lake
 from tubescribe.settings import Settings
 
 if TYPE_CHECKING:
     import duckdb
 
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+
 _PARAM = re.compile(r"\$([a-z_][a-z0-9_]*)")
 WRITER_ROW_GROUP_SIZE = 8192  # rows; a multiple of DuckDB's vector size (2048)
+# Migrations up to this version were applied by re-running every schema file on each open, before
+# schema_migrations existed; they stay idempotent so that such catalogs upgrade by applying them once.
+BASELINE_VERSION = 100
+# A statement that only (re)defines a view or macro: its migration may be edited and is re-applied then.
+_REDEFINES = re.compile(r"^CREATE\s+OR\s+REPLACE\s+(VIEW|MACRO|FUNCTION)\b", re.I)
+# pg_advisory_lock's key for "the tubescribe catalog writer" (any 64-bit number all writers agree on).
+WRITER_LOCK_KEY = 7_163_224_521_014
+CONFLICT_RETRIES = 4
+CONFLICT_BACKOFF_S = 0.5
 
 
 class CatalogError(RuntimeError):
     """The catalog could not be opened or written."""
+
+
+class TransactionConflict(CatalogError):
+    """Another DuckLake writer committed a conflicting change first; the write can be retried."""
 
 
 def sql_dir() -> Path:
@@ -45,8 +68,10 @@ def sql_dir() -> Path:
 
 @functools.cache
 def _read(name: str) -> tuple[str, ...]:
-    path = sql_dir() / f"{name}.sql"
-    text = path.read_text(encoding="utf-8")
+    return _statements((sql_dir() / f"{name}.sql").read_text(encoding="utf-8"))
+
+
+def _statements(text: str) -> tuple[str, ...]:
     # Our SQL files never hold ';' inside literals, so a statement ends at a ';' closing a line.
     lines = [line for line in text.splitlines() if not line.lstrip().startswith("--")]
     return tuple(s.strip() for s in re.split(r";\s*$", "\n".join(lines), flags=re.M) if s.strip())
@@ -66,30 +91,153 @@ def run_sql(con: duckdb.DuckDBPyConnection, name: str, params: dict[str, Any] | 
     return rows
 
 
+# -- migrations ------------------------------------------------------------------------------------
 def schema_files() -> list[str]:
-    """Names of the schema files, in the order they are applied."""
+    """Names of the migration files (`sql/schema/<version>_<name>.sql`), in the order they are applied."""
     return sorted(f"schema/{p.stem}" for p in (sql_dir() / "schema").glob("*.sql"))
 
 
-def apply_schema(con: duckdb.DuckDBPyConnection) -> None:
-    """Create or update every table, view and macro (idempotent)."""
+def _version(name: str) -> int:
+    return int(name.removeprefix("schema/").split("_", 1)[0])
+
+
+def _checksum(name: str) -> str:
+    return hashlib.sha256("\n".join(_read(name)).encode()).hexdigest()[:16]
+
+
+def _redefinitions_only(name: str) -> bool:
+    return all(_REDEFINES.match(statement) for statement in _read(name))
+
+
+def apply_schema(con: duckdb.DuckDBPyConnection) -> list[str]:
+    """Apply the migrations this catalog has not had yet, in order, and record them; return their names.
+
+    Each migration runs once. One already applied whose file changed is applied again only if it
+    just (re)defines views and macros; any other change must come as a new migration.
+    """
     load_fts(con)  # the search macros call fts's `stem`, and DuckDB binds a macro when it is created
+    [(exists,)] = con.execute(
+        "SELECT count(*) > 0 FROM duckdb_tables() WHERE database_name = current_database() "
+        "AND schema_name = 'main' AND table_name = 'schema_migrations'"
+    ).fetchall()
+    applied = dict(run_sql(con, "migrations/applied")) if exists else {}
+    due = []
     for name in schema_files():
-        run_sql(con, name)
+        recorded = applied.get(_version(name))
+        if recorded is None:
+            due.append(name)
+        elif recorded != _checksum(name):
+            if not _redefinitions_only(name):
+                raise CatalogError(
+                    f"sql/{name}.sql changed after this catalog applied it; put the change in a new migration"
+                )
+            due.append(name)
+    if not due:
+        return []
+    with transaction(con):
+        if not exists:
+            run_sql(con, "migrations/create")
+        for name in due:
+            run_sql(con, name)
+            params = {"version": _version(name), "name": name.removeprefix("schema/"), "checksum": _checksum(name)}
+            run_sql(con, "migrations/record", {**params, "now": datetime.now(UTC)})
+    log.info("catalog migrated: %s", ", ".join(due))
+    return due
+
+
+# -- backends --------------------------------------------------------------------------------------
+def is_lake(settings: Settings) -> bool:
+    """Whether the catalog is DuckLake (`TUBESCRIBE_CATALOG_URL` set) rather than the embedded file."""
+    return bool(settings.catalog_url)
+
+
+def _literal(value: object) -> str:
+    # ATTACH and CREATE SECRET take no bound parameters; values are quoted as literals, quotes doubled.
+    return str(value).replace("'", "''")
+
+
+def lake_data_path(settings: Settings) -> str:
+    """Where the lake's data files live, ending in '/' (DuckLake joins paths onto it)."""
+    url = settings.lake_data_url or ""
+    if "://" not in url:
+        url = str(Path(url).expanduser().resolve())
+    return url if url.endswith("/") else url + "/"
+
+
+def _s3_secret(con: duckdb.DuckDBPyConnection, settings: Settings) -> None:
+    # The keys come from the environment at connect time and live only in this connection's memory:
+    # a temporary secret, never persisted, never part of an error message.
+    import duckdb
+
+    key_id = os.environ.get("AWS_ACCESS_KEY_ID")
+    secret = os.environ.get("AWS_SECRET_ACCESS_KEY")
+    options = ["TYPE s3", "URL_STYLE 'path'"]
+    if key_id and secret:
+        options += [f"KEY_ID '{_literal(key_id)}'", f"SECRET '{_literal(secret)}'"]
+    else:
+        options += ["PROVIDER credential_chain"]
+    if token := os.environ.get("AWS_SESSION_TOKEN"):
+        options.append(f"SESSION_TOKEN '{_literal(token)}'")
+    region = os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION") or "us-east-1"
+    options.append(f"REGION '{_literal(region)}'")
+    if settings.s3_endpoint_url:
+        endpoint = urlsplit(settings.s3_endpoint_url)
+        options.append(f"ENDPOINT '{_literal(endpoint.netloc or endpoint.path)}'")
+        options.append(f"USE_SSL {'true' if endpoint.scheme == 'https' else 'false'}")
+    try:
+        con.execute(f"CREATE OR REPLACE TEMPORARY SECRET tubescribe_lake ({', '.join(options)})")
+    except duckdb.Error:
+        raise CatalogError(
+            "could not set up S3 access for the lake; check AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY and "
+            "TUBESCRIBE_S3_ENDPOINT_URL"
+        ) from None
+
+
+def _attach_lake(con: duckdb.DuckDBPyConnection, settings: Settings, *, read_only: bool) -> None:
+    import duckdb
+
+    load_lake(con)
+    data = lake_data_path(settings)
+    if data.startswith("s3://"):
+        _s3_secret(con, settings)
+    source = f"ducklake:{_literal(settings.catalog_url)}"
+    try:
+        if read_only:
+            # Pinned to the snapshot current now, so every query on this connection sees the same
+            # catalog however many loads commit meanwhile (as a reader of the embedded file does).
+            con.execute(f"ATTACH '{source}' AS lake_now (READ_ONLY)")
+            [(snapshot,)] = con.execute("SELECT id FROM lake_now.current_snapshot()").fetchall()
+            con.execute("DETACH lake_now")
+            con.execute(f"ATTACH '{source}' AS catalog (READ_ONLY, SNAPSHOT_VERSION {int(snapshot)})")
+            # Readers may then lock external access off (sandbox.py): the lake's files stay readable.
+            con.execute("SET allowed_directories = $dirs", {"dirs": [data]})
+        else:
+            con.execute(f"ATTACH '{source}' AS catalog (DATA_PATH '{_literal(data)}')")
+        con.execute("USE catalog")
+    except duckdb.Error as exc:
+        raise CatalogError(f"could not open the DuckLake catalog: {str(exc).splitlines()[0]}") from None
 
 
 def connect_read_only(settings: Settings) -> duckdb.DuckDBPyConnection:
     """A read-only connection; the catalog must exist (run an ingest first)."""
     import duckdb
 
+    con = duckdb.connect(":memory:")
+    if is_lake(settings):
+        try:
+            _attach_lake(con, settings, read_only=True)
+        except BaseException:
+            con.close()
+            raise
+        return con
     if not settings.catalog_path.exists():
+        con.close()
         raise CatalogError(
             f"no catalog at {settings.catalog_path}; run `tubescribe ingest URL` or `tubescribe demo` first"
         )
     # DuckDB hands back its cached instance when the same file is already open in this process, which
     # would be the snapshot from before the last publish. Attaching to a fresh in-memory database
     # always opens the file as it is now.
-    con = duckdb.connect(":memory:")
     try:
         con.execute(f"ATTACH '{_literal(settings.catalog_path)}' AS catalog (READ_ONLY)")
         con.execute("USE catalog")
@@ -99,18 +247,22 @@ def connect_read_only(settings: Settings) -> duckdb.DuckDBPyConnection:
     return con
 
 
-def _literal(path: Path) -> str:
-    # ATTACH takes no bound parameters; the path is ours (the home), quotes doubled all the same.
-    return str(path).replace("'", "''")
+# -- the writer ------------------------------------------------------------------------------------
+@contextmanager
+def writer(settings: Settings, lock_timeout_s: float = 600.0) -> Iterator[duckdb.DuckDBPyConnection]:
+    """The single catalog writer: an exclusive lock, a connection with the migrations applied, then close."""
+    if is_lake(settings):
+        with _lake_writer(settings, lock_timeout_s) as con:
+            yield con
+        return
+    with _file_lock(settings.home / "catalog.lock", lock_timeout_s), _embedded_writer(settings) as con:
+        yield con
 
 
 @contextmanager
-def writer(settings: Settings, lock_timeout_s: float = 600.0) -> Iterator[duckdb.DuckDBPyConnection]:
-    """The single catalog writer: an exclusive lock, a connection with the schema applied, then close."""
-    import duckdb
-
-    settings.home.mkdir(parents=True, exist_ok=True)
-    with open(settings.home / "catalog.lock", "w") as lock:
+def _file_lock(path: Path, lock_timeout_s: float) -> Iterator[None]:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "w") as lock:
         deadline = time.monotonic() + lock_timeout_s
         while True:
             try:
@@ -122,27 +274,98 @@ def writer(settings: Settings, lock_timeout_s: float = 600.0) -> Iterator[duckdb
                         f"another tubescribe process held the catalog lock for {lock_timeout_s:g} s"
                     ) from None
                 time.sleep(0.2)
-        path = settings.writer_catalog_path
-        path.parent.mkdir(parents=True, exist_ok=True)
-        if not path.exists() and settings.catalog_path.exists():
-            shutil.copyfile(settings.catalog_path, path)  # a catalog published before the writer file was lost
+        yield
+
+
+@contextmanager
+def _embedded_writer(settings: Settings) -> Iterator[duckdb.DuckDBPyConnection]:
+    import duckdb
+
+    path = settings.writer_catalog_path
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if not path.exists() and settings.catalog_path.exists():
+        shutil.copyfile(settings.catalog_path, path)  # a catalog published before the writer file was lost
+    con = duckdb.connect(":memory:")
+    try:
+        # Small row groups: a checkpoint rewrites every row group that gained rows, and with
+        # DuckDB's default (122,880 rows) `transcripts` and `summaries` are one row group until
+        # 100k videos, so each load rewrote all their texts (2.6 s at 100k; BENCHMARKS.md).
+        con.execute(f"ATTACH '{_literal(path)}' AS catalog (ROW_GROUP_SIZE {WRITER_ROW_GROUP_SIZE})")
+        con.execute("USE catalog")
+    except duckdb.Error as exc:
+        con.close()
+        raise CatalogError(f"could not open {path} for writing: {exc}") from None
+    try:
+        apply_schema(con)
+        yield con
+        con.execute("CHECKPOINT catalog")
+        publish(path, settings.catalog_path)
+    finally:
+        con.close()
+
+
+@contextmanager
+def _lake_writer(settings: Settings, lock_timeout_s: float) -> Iterator[duckdb.DuckDBPyConnection]:
+    import duckdb
+
+    with _writer_lock(settings, lock_timeout_s):
         con = duckdb.connect(":memory:")
         try:
-            # Small row groups: a checkpoint rewrites every row group that gained rows, and with
-            # DuckDB's default (122,880 rows) `transcripts` and `summaries` are one row group until
-            # 100k videos, so each load rewrote all their texts (2.6 s at 100k; BENCHMARKS.md).
-            con.execute(f"ATTACH '{_literal(path)}' AS catalog (ROW_GROUP_SIZE {WRITER_ROW_GROUP_SIZE})")
-            con.execute("USE catalog")
-        except duckdb.Error as exc:
-            con.close()
-            raise CatalogError(f"could not open {path} for writing: {exc}") from None
-        try:
+            _attach_lake(con, settings, read_only=False)
             apply_schema(con)
             yield con
-            con.execute("CHECKPOINT catalog")
-            publish(path, settings.catalog_path)
         finally:
             con.close()
+
+
+@contextmanager
+def _writer_lock(settings: Settings, lock_timeout_s: float) -> Iterator[None]:
+    """One DuckLake writer at a time, wherever it runs: a Postgres advisory lock on the metadata database.
+
+    A session lock on its own small libpq connection rather than through DuckDB's postgres scanner:
+    the scanner pools connections, so lock and unlock could land on different sessions, while a
+    connection of our own holds the lock exactly as long as it is open, and Postgres drops it if
+    this process dies. Metadata in a local file (sqlite:, duckdb:) has a local file lock instead.
+    """
+    url = settings.catalog_url or ""
+    if not url.startswith("postgres:"):
+        with _file_lock(settings.home / "catalog.lock", lock_timeout_s):
+            yield
+        return
+    import psycopg2
+
+    try:
+        pg = psycopg2.connect(url.removeprefix("postgres:"), connect_timeout=30)
+    except psycopg2.Error as exc:
+        raise CatalogError(f"could not reach the catalog's Postgres: {str(exc).splitlines()[0]}") from None
+    try:
+        pg.autocommit = True
+        deadline = time.monotonic() + lock_timeout_s
+        with pg.cursor() as cur:
+            while True:
+                cur.execute("SELECT pg_try_advisory_lock(%s)", (WRITER_LOCK_KEY,))
+                row = cur.fetchone()
+                if row is not None and row[0]:
+                    break
+                if time.monotonic() > deadline:
+                    raise CatalogError(f"another tubescribe process held the catalog lock for {lock_timeout_s:g} s")
+                time.sleep(0.2)
+        yield
+    finally:
+        pg.close()  # ends the session, which releases the lock
+
+
+def retry_conflicts(write: Callable[[], T], attempts: int = CONFLICT_RETRIES) -> T:
+    """Call `write` (a whole transaction), again with backoff when DuckLake reports a transaction conflict."""
+    for attempt in range(1, attempts + 1):
+        try:
+            return write()
+        except TransactionConflict:
+            if attempt == attempts:
+                raise
+            log.warning("catalog transaction conflict; retrying (%d of %d)", attempt, attempts - 1)
+            time.sleep(CONFLICT_BACKOFF_S * 2 ** (attempt - 1))
+    raise AssertionError("unreachable")
 
 
 def publish(source: Path, target: Path) -> None:
@@ -179,10 +402,20 @@ def transaction(con: duckdb.DuckDBPyConnection) -> Iterator[duckdb.DuckDBPyConne
     con.execute("BEGIN TRANSACTION")
     try:
         yield con
+        con.execute("COMMIT")
     except duckdb.Error as exc:
-        con.execute("ROLLBACK")
-        raise CatalogError(f"catalog write rolled back: {exc}") from exc
+        _rollback(con)
+        kind = TransactionConflict if "transaction conflict" in str(exc).lower() else CatalogError
+        raise kind(f"catalog write rolled back: {exc}") from exc
     except BaseException:
-        con.execute("ROLLBACK")
+        _rollback(con)
         raise
-    con.execute("COMMIT")
+
+
+def _rollback(con: duckdb.DuckDBPyConnection) -> None:
+    import duckdb
+
+    try:
+        con.execute("ROLLBACK")
+    except duckdb.Error:
+        pass  # a failed COMMIT has already ended the transaction

@@ -49,7 +49,9 @@ def _exporter(settings: Settings, out: Path) -> Iterator[duckdb.DuckDBPyConnecti
         raise ExportError(str(exc)) from None
     try:
         no_downloads(con)
-        con.execute("SET allowed_directories = $dirs", {"dirs": [f"{out}/"]})
+        # A DuckLake reader already allows its data files (catalog.connect_read_only); keep them readable.
+        [(allowed,)] = con.execute("SELECT current_setting('allowed_directories')").fetchall()
+        con.execute("SET allowed_directories = $dirs", {"dirs": [*(allowed or []), f"{out}/"]})
         con.execute("SET enable_external_access = false")
         con.execute("SET lock_configuration = true")
         yield con

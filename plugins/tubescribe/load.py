@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from tubescribe.catalog import run_sql, transaction, writer
+from tubescribe.catalog import retry_conflicts, run_sql, transaction, writer
 from tubescribe.records import Failure, StageRun, SummaryRecord, Transcript, Video
 from tubescribe.search import refresh_index
 from tubescribe.settings import Settings
@@ -68,10 +68,14 @@ def load_videos(settings: Settings, video_ids: list[str], transcript_key: str, s
             status = "pending"
             pending.append(video_id)
         batch.add_video(video, status, failure)
-    with writer(settings) as con, transaction(con):
-        write_batch(con, batch, datetime.now(UTC), settings.max_attempts)
-        refresh_index(con, list(batch.videos))
-    # Only after the commit: a crash before this line re-inserts them, which the primary key ignores.
+
+    def write() -> None:
+        with writer(settings) as con, transaction(con):
+            write_batch(con, batch, datetime.now(UTC), settings.max_attempts)
+            refresh_index(con, list(batch.videos))
+
+    retry_conflicts(write)  # a DuckLake conflict rolled the whole batch back, so it is written again
+    # Only after the commit: a crash before this line loads them again, which load/stage_runs.sql ignores.
     for path in timing_files:
         path.unlink(missing_ok=True)
     log.info("loaded %d, failed %d, pending %d", len(loaded), len(failed), len(pending))
@@ -213,7 +217,7 @@ def write_batch(con: duckdb.DuckDBPyConnection, batch: Batch, now: datetime, max
         summary_ids = [row["summary_id"] for row in batch.summaries]
         parts = {name: json_rows(rows) for name, rows in batch.parts.items()}
         run_sql(con, "load/summaries", {"rows": json_rows(batch.summaries), "summary_ids": summary_ids, **parts})
-        run_sql(con, "schema/008_summary_lists")  # the new summaries' list columns, from the parts just written
+        run_sql(con, "load/summary_lists", {"summary_ids": summary_ids})  # their list columns, from the parts
     if batch.videos:
         videos = json_rows(list(batch.videos.values()))
         run_sql(con, "load/videos", {"rows": videos, "now": now, "max_attempts": max_attempts})

@@ -1,15 +1,15 @@
--- Replace summaries ($rows, JSON; each keyed by video, backend, model and prompt version) and all of their
--- parts (JSON lists). Lists of objects keep positions explicit.
+-- Replace summaries ($rows, JSON; each keyed by video, backend, model and prompt version) and all of
+-- their parts (JSON lists), by delete then insert. Lists of objects keep positions explicit.
 DELETE FROM summary_sections WHERE summary_id IN (SELECT unnest($summary_ids));
 DELETE FROM section_bullets WHERE summary_id IN (SELECT unnest($summary_ids));
 DELETE FROM section_topics WHERE summary_id IN (SELECT unnest($summary_ids));
 DELETE FROM topic_tags WHERE summary_id IN (SELECT unnest($summary_ids));
 DELETE FROM general_topics WHERE summary_id IN (SELECT unnest($summary_ids));
--- The derived columns are reset too: INSERT OR REPLACE keeps columns it is not given, and
--- schema/008_summary_lists.sql fills only NULLs.
-INSERT OR REPLACE INTO summaries (summary_id, video_id, backend, model, prompt_version, summary_json,
-                                  introduction, tokens_in, tokens_out, latency_s, created_at,
-                                  topics, general_topics, is_latest)
+DELETE FROM summaries WHERE summary_id IN (SELECT unnest($summary_ids));
+-- The derived columns start NULL: load/summary_lists.sql fills them once the parts are written.
+INSERT INTO summaries (summary_id, video_id, backend, model, prompt_version, summary_json,
+                       introduction, tokens_in, tokens_out, latency_s, created_at,
+                       topics, general_topics, is_latest)
 SELECT r.summary_id, r.video_id, r.backend, r.model, r.prompt_version, r.summary_json,
        r.introduction, r.tokens_in, r.tokens_out, r.latency_s, r.created_at, NULL, NULL, NULL
 FROM (SELECT unnest(CAST(json($rows) AS STRUCT(

@@ -1,7 +1,9 @@
--- Replace transcripts ($rows, JSON) and all of their segments ($segments, JSON).
+-- Replace transcripts ($rows, JSON) and all of their segments ($segments, JSON): delete, then insert
+-- (no INSERT OR REPLACE: a DuckLake catalog has no keys).
 DELETE FROM segments WHERE video_id IN (SELECT unnest($video_ids));
-INSERT OR REPLACE INTO transcripts (video_id, text, language, language_probability, audio_duration_s, model,
-                                    settings_key, segment_count, transcribed_at, elapsed_s)
+DELETE FROM transcripts WHERE video_id IN (SELECT unnest($video_ids));
+INSERT INTO transcripts (video_id, text, language, language_probability, audio_duration_s, model,
+                         settings_key, segment_count, transcribed_at, elapsed_s)
 SELECT r.video_id, r.text, r.language, r.language_probability, r.audio_duration_s, r.model,
        r.settings_key, r.segment_count, r.transcribed_at, r.elapsed_s
 FROM (SELECT unnest(CAST(json($rows) AS STRUCT(

@@ -1,9 +1,11 @@
--- The catalog's tables. Every statement is idempotent: the schema is applied on every open.
--- Relationships are by video_id / summary_id; DuckDB foreign keys are left out because they
--- forbid the upserts every stage relies on. docs/catalog.md documents each column.
+-- The catalog's tables. Migrations 001-100 stay idempotent (IF NOT EXISTS): catalogs made before
+-- schema_migrations existed hold some of them already, and are upgraded by applying them all once.
+-- No keys or constraints beyond NOT NULL: a DuckLake catalog has no PRIMARY KEY, UNIQUE or foreign
+-- keys, and one set of SQL serves both backends, so the loads keep rows unique themselves (MERGE, or
+-- delete then insert, on the keys noted in each table's comment). docs/catalog.md documents each column.
 
-CREATE TABLE IF NOT EXISTS channels (
-    channel_id      VARCHAR PRIMARY KEY,
+CREATE TABLE IF NOT EXISTS channels (  -- key: channel_id
+    channel_id      VARCHAR NOT NULL,
     title           VARCHAR NOT NULL,
     url             VARCHAR NOT NULL,
     extractor       VARCHAR NOT NULL,
@@ -11,8 +13,8 @@ CREATE TABLE IF NOT EXISTS channels (
     last_listed_at  TIMESTAMPTZ NOT NULL
 );
 
-CREATE TABLE IF NOT EXISTS videos (
-    video_id        VARCHAR PRIMARY KEY,
+CREATE TABLE IF NOT EXISTS videos (  -- key: video_id
+    video_id        VARCHAR NOT NULL,
     channel_id      VARCHAR NOT NULL,
     title           VARCHAR NOT NULL,
     url             VARCHAR NOT NULL,
@@ -27,8 +29,8 @@ CREATE TABLE IF NOT EXISTS videos (
     updated_at      TIMESTAMPTZ NOT NULL
 );
 
-CREATE TABLE IF NOT EXISTS transcripts (
-    video_id              VARCHAR PRIMARY KEY,
+CREATE TABLE IF NOT EXISTS transcripts (  -- key: video_id
+    video_id              VARCHAR NOT NULL,
     text                  VARCHAR NOT NULL,
     language              VARCHAR NOT NULL,
     language_probability  DOUBLE,
@@ -45,12 +47,12 @@ CREATE TABLE IF NOT EXISTS segments (
     idx       INTEGER NOT NULL,
     start_s   DOUBLE NOT NULL,
     end_s     DOUBLE NOT NULL,
-    text      VARCHAR NOT NULL,
-    PRIMARY KEY (video_id, idx)
+    text      VARCHAR NOT NULL
+    -- key: video_id, idx
 );
 
-CREATE TABLE IF NOT EXISTS summaries (
-    summary_id      VARCHAR PRIMARY KEY,   -- video_id + '-' + hash(backend, model, prompt_version)
+CREATE TABLE IF NOT EXISTS summaries (  -- key: summary_id
+    summary_id      VARCHAR NOT NULL,   -- video_id + '-' + hash(backend, model, prompt_version)
     video_id        VARCHAR NOT NULL,
     backend         VARCHAR NOT NULL,
     model           VARCHAR NOT NULL,
@@ -69,8 +71,8 @@ CREATE TABLE IF NOT EXISTS summary_sections (
     idx         INTEGER NOT NULL,          -- 1..5, in the video's order
     title       VARCHAR NOT NULL,
     start_s     DOUBLE,
-    end_s       DOUBLE,
-    PRIMARY KEY (summary_id, idx)
+    end_s       DOUBLE
+    -- key: summary_id, idx
 );
 
 CREATE TABLE IF NOT EXISTS section_bullets (
@@ -78,8 +80,8 @@ CREATE TABLE IF NOT EXISTS section_bullets (
     video_id     VARCHAR NOT NULL,
     section_idx  INTEGER NOT NULL,
     idx          INTEGER NOT NULL,         -- 1..4
-    text         VARCHAR NOT NULL,
-    PRIMARY KEY (summary_id, section_idx, idx)
+    text         VARCHAR NOT NULL
+    -- key: summary_id, section_idx, idx
 );
 
 CREATE TABLE IF NOT EXISTS section_topics (
@@ -87,16 +89,16 @@ CREATE TABLE IF NOT EXISTS section_topics (
     video_id     VARCHAR NOT NULL,
     section_idx  INTEGER NOT NULL,
     idx          INTEGER NOT NULL,         -- 1..3
-    topic        VARCHAR NOT NULL,
-    PRIMARY KEY (summary_id, section_idx, idx)
+    topic        VARCHAR NOT NULL
+    -- key: summary_id, section_idx, idx
 );
 
 CREATE TABLE IF NOT EXISTS topic_tags (
     summary_id  VARCHAR NOT NULL,
     video_id    VARCHAR NOT NULL,
     idx         INTEGER NOT NULL,          -- 1..5
-    tag         VARCHAR NOT NULL,
-    PRIMARY KEY (summary_id, idx)
+    tag         VARCHAR NOT NULL
+    -- key: summary_id, idx
 );
 
 CREATE TABLE IF NOT EXISTS general_topics (
@@ -104,8 +106,8 @@ CREATE TABLE IF NOT EXISTS general_topics (
     video_id    VARCHAR NOT NULL,
     idx         INTEGER NOT NULL,          -- 1..3
     name        VARCHAR NOT NULL,
-    complexity  DECIMAL(3, 2) NOT NULL,
-    PRIMARY KEY (summary_id, idx)
+    complexity  DECIMAL(3, 2) NOT NULL
+    -- key: summary_id, idx
 );
 
 -- Each section's bullets and topics, and each summary's tags and general topics, also kept as lists

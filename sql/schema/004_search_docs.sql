@@ -11,7 +11,7 @@
 
 -- One row per transcript segment and per part of each video's newest summary.
 CREATE TABLE IF NOT EXISTS search_docs (
-    doc_id    BIGINT NOT NULL,          -- the document's key in search_postings (never reused)
+    doc_id    BIGINT NOT NULL,          -- the document's key in search_postings (unique among live and dead docs)
     video_id  VARCHAR NOT NULL,
     kind      VARCHAR NOT NULL,         -- 'segment', 'introduction', 'section' or 'topics'
     part      INTEGER NOT NULL,         -- segment idx, section idx, or 0
@@ -22,8 +22,6 @@ CREATE TABLE IF NOT EXISTS search_docs (
 -- Catalogs made before the index moved out of fts (2026-11): the column, and the old index, dropped.
 ALTER TABLE search_docs ADD COLUMN IF NOT EXISTS terms INTEGER;
 DROP SCHEMA IF EXISTS fts_main_search_docs CASCADE;
-
-CREATE SEQUENCE IF NOT EXISTS search_doc_ids;
 
 -- One row per (term, document): how often the term occurs there and the document's length.
 CREATE TABLE IF NOT EXISTS search_postings (

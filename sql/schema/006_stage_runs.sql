@@ -7,8 +7,8 @@ CREATE TABLE IF NOT EXISTS stage_runs (
     seconds     DOUBLE NOT NULL,       -- wall seconds the stage took for this video
     status      VARCHAR NOT NULL,      -- done or failed
     audio_s     DOUBLE,                -- seconds of audio the stage handled
-    model       VARCHAR,               -- Whisper model, or summarizer backend/model
-    PRIMARY KEY (video_id, stage, started_at)
+    model       VARCHAR                -- Whisper model, or summarizer backend/model
+    -- key: video_id, stage, started_at
 );
 
 CREATE OR REPLACE VIEW stage_timings_by_run AS

@@ -1,6 +1,6 @@
 -- Fill the derived columns (001_tables.sql) of summaries where they are still NULL: summaries loaded
--- before the columns existed, when the schema is applied, and each new batch, run again by the
--- loader once it has written the parts (load.write_batch). One definition for both.
+-- before the columns existed. A migration, so it runs once; each load fills its own summaries'
+-- columns with sql/load/summary_lists.sql.
 
 -- The newest summary of a video is the one created last (the smallest id on a tie); a new summary
 -- (is_latest NULL) has every summary of its video decided again.

@@ -9,7 +9,12 @@ DELETE FROM search_docs WHERE $all OR video_id IN (SELECT unnest($video_ids));
 DELETE FROM search_postings WHERE $all;
 DELETE FROM search_dead_docs WHERE $all;
 CREATE OR REPLACE TEMP TABLE fresh_docs AS
-SELECT nextval('search_doc_ids') AS doc_id, video_id, kind, part, start_s, text, search_tokens(text) AS tokens
+-- New ids count on from the largest one still referred to (live or dead documents); a DuckLake catalog
+-- has no sequences. An id freed by a merge may be reused: nothing refers to it any more.
+SELECT (SELECT coalesce(max(doc_id), 0) FROM (SELECT doc_id FROM search_docs UNION ALL
+                                              SELECT doc_id FROM search_dead_docs))
+       + row_number() OVER () AS doc_id,
+       video_id, kind, part, start_s, text, search_tokens(text) AS tokens
 FROM (
     SELECT video_id, 'segment' AS kind, idx AS part, start_s, text FROM segments
     UNION ALL

@@ -1,0 +1,2 @@
+-- The migrations applied so far: version -> checksum.
+SELECT version, checksum FROM schema_migrations ORDER BY version;

@@ -50,6 +50,13 @@ WORKERS: dict[str, tuple[str, ...]] = {
     "transcribe-2": ("transcribe", "default"),
 }
 SERVICES = ("api-server", "scheduler", "dag-processor", "triggerer")
+# docker/docker-compose.yaml's workers: transcription on machines of its own, everything else on the default one.
+PRODUCTION_WORKERS: dict[str, tuple[str, ...]] = {
+    "worker-default": ("default",),
+    "worker-transcribe": ("transcribe",),
+}
+# Set per machine rather than shared: each worker's own disk.
+PER_MACHINE = ("TUBESCRIBE_HOME", "TUBESCRIBE_SCRATCH_DIR")
 # Variables only the Airflow servers get: a worker reaches the metadata through the API server with the
 # token the scheduler gave its task, so it never holds the database password or the signing secrets.
 SERVER_ONLY = (
@@ -136,6 +143,26 @@ def airflow_environment(
         "AIRFLOW__CORE__DAGBAG_IMPORT_TIMEOUT": "120",
         "AIRFLOW__DAG_PROCESSOR__DAG_FILE_PROCESSOR_TIMEOUT": "180",
     }
+
+
+def server_variables() -> dict[str, str | None]:
+    """Every variable each Airflow server of any deployment sets; the value where it is the same everywhere.
+
+    Values that are addresses, paths or secrets differ between the loopback cluster and docker/ (None here).
+    """
+    one = airflow_environment(**{k: "a" for k in _ARGS})
+    two = airflow_environment(**{k: "b" for k in _ARGS})
+    fixed: dict[str, str | None] = {k: (v if two[k] == v else None) for k, v in one.items()}
+    return {**fixed, **dict.fromkeys(TUBESCRIBE_SHARED)}
+
+
+def worker_variables() -> dict[str, str | None]:
+    """What every worker sets: the servers' variables but the database and the signing secrets."""
+    return {k: v for k, v in server_variables().items() if k not in SERVER_ONLY}
+
+
+_ARGS = ("airflow_home", "dags_folder", "db_url", "broker_url", "result_backend", "api_url", "jwt_secret",
+         "api_secret", "passwords_file")  # fmt: skip
 
 
 # ---------------------------------------------------------------------------------------------------

@@ -137,6 +137,9 @@ def airflow_environment(
         "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_PASSWORDS_FILE": passwords_file,
         "AIRFLOW__SCHEDULER__TASK_INSTANCE_HEARTBEAT_TIMEOUT": str(HEARTBEAT_TIMEOUT_S),
         "AIRFLOW__SCHEDULER__TASK_INSTANCE_HEARTBEAT_TIMEOUT_DETECTION_INTERVAL": "5",
+        # A task that sets no retry delay of its own (transcribe, load) is retried after 10 s, not 300: its
+        # failure is a lost worker or a busy catalog, not a remote service that needs time to recover.
+        "AIRFLOW__CORE__DEFAULT_TASK_RETRY_DELAY": "10",
         # Find new DAG files within seconds; one parser process is plenty for three files on two cores.
         "AIRFLOW__DAG_PROCESSOR__REFRESH_INTERVAL": "10",
         "AIRFLOW__DAG_PROCESSOR__PARSING_PROCESSES": "1",

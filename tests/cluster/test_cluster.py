@@ -1,0 +1,145 @@
+"""The backfill DAG on real Celery workers that share nothing but the broker, the API, the store and the catalog.
+
+Each test ingests videos no other test touches (the sample channel under new ids), so the order of the
+tests does not matter; a killed worker is started again before its test ends.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+import time
+from pathlib import Path
+
+import pytest
+
+from tubescribe.sample import FEED_TEMPLATE, SAMPLE_DIR, sample_ids, serve_sample_channel
+
+pytestmark = pytest.mark.cluster
+
+WORKERS = ("transcribe-1", "transcribe-2")
+INGEST_TIMEOUT_S = 420
+
+
+def _renamed_channel(tmp_path: Path, prefix: str, keep: list[str]) -> tuple[Path, list[str]]:
+    """A copy of the sample channel whose videos have new ids (so they are new work for the catalog)."""
+    folder = tmp_path / prefix
+    shutil.copytree(SAMPLE_DIR, folder)
+    feed = folder / FEED_TEMPLATE
+    text = feed.read_text(encoding="utf-8")
+    for video_id in sample_ids():
+        text = text.replace(f">{video_id}</guid>", f">{prefix}{video_id}</guid>")
+    feed.write_text(text, encoding="utf-8")
+    return folder, [f"{prefix}{video_id}" for video_id in keep]
+
+
+def _landed(cluster, ids: list[str]) -> dict[str, tuple[str, int, int]]:
+    """Per video: its catalog status, how many video rows and how many transcript rows it has."""
+    listed = ", ".join(f"'{video_id}'" for video_id in ids)  # ids made by this file, not outside input
+    rows = cluster.query(
+        "SELECT v.video_id, any_value(v.status) AS status, count(*) AS n, "
+        f"(SELECT count(*) FROM transcripts t WHERE t.video_id = v.video_id) AS transcripts "
+        f"FROM videos v WHERE v.video_id IN ({listed}) GROUP BY v.video_id ORDER BY v.video_id"
+    )
+    return {str(r["video_id"]): (str(r["status"]), int(r["n"]), int(r["transcripts"])) for r in rows}  # type: ignore[call-overload]
+
+
+def _finish(proc: subprocess.Popen[str], cluster) -> str:
+    try:
+        out, _ = proc.communicate(timeout=INGEST_TIMEOUT_S)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        out, _ = proc.communicate()
+        pytest.fail(f"ingest did not finish in {INGEST_TIMEOUT_S} s:\n{out}{cluster.logs()}")
+    assert proc.returncode == 0, f"ingest exited {proc.returncode}:\n{out}{cluster.logs()}"
+    return out
+
+
+def _ensure_workers(cluster) -> None:
+    """Start again whichever worker a test killed, so the next test has two."""
+    running = {line.split()[0] for line in cluster.launcher("status").splitlines() if line.strip()}
+    for name in WORKERS:
+        if name not in running:
+            cluster.launcher("worker", name)
+
+
+def _run_id(output: str) -> str:
+    match = re.search(r"run (tubescribe-cli__\S+)", output)
+    assert match, output
+    return match.group(1)
+
+
+def test_sample_channel_lands_through_the_cluster_on_both_workers(cluster):
+    with serve_sample_channel() as feed:
+        done = cluster.tubescribe("ingest", feed, timeout=INGEST_TIMEOUT_S)
+    assert done.returncode == 0, done.stdout + done.stderr + cluster.logs()
+    assert "5 landed, 0 failed" in done.stdout, done.stdout
+
+    instances = cluster.task_instances(_run_id(done.stdout))
+    assert {ti.state for ti in instances} == {"success"}, instances
+    # Two workers with one slot each take turns at the queue: the run used both machines.
+    assert {ti.hostname for ti in instances} == set(WORKERS), instances
+    # Every video exactly once in the shared catalog, whichever worker wrote it.
+    assert _landed(cluster, sample_ids()) == {video_id: ("loaded", 1, 1) for video_id in sample_ids()}
+
+
+def test_a_worker_killed_mid_transcription_is_replaced_by_the_other(cluster, tmp_path: Path):
+    folder, ids = _renamed_channel(tmp_path, "kill-", ["zig", "react"])
+    with serve_sample_channel(only=ids, directory=folder) as feed:
+        proc = cluster.start_tubescribe("ingest", feed)
+        try:
+            run_id, running = cluster.wait_for_task("transcribe", "running")
+            victim = str(running.hostname)
+            (survivor,) = set(WORKERS) - {victim}
+            time.sleep(2)  # into the transcription itself, past the task's start-up
+            cluster.launcher("kill", victim)
+            out = _finish(proc, cluster)
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait()
+    try:
+        assert _run_id(out) == run_id
+        transcribe = [ti for ti in cluster.task_instances(run_id) if ti.task_id == "transcribe"]
+        # The lost attempt was noticed by its missing heartbeat and tried again, on the machine still up.
+        assert [(ti.state, ti.try_number, ti.hostname) for ti in transcribe] == [("success", 2, survivor)]
+        assert _landed(cluster, ids) == {video_id: ("loaded", 1, 1) for video_id in ids}
+    finally:
+        _ensure_workers(cluster)
+
+
+def test_a_worker_restarted_with_an_empty_disk_resumes_from_the_store(cluster, tmp_path: Path):
+    folder, ids = _renamed_channel(tmp_path, "resume-", ["rust", "typescript_fireship"])
+    with serve_sample_channel(only=ids, directory=folder) as feed:
+        proc = cluster.start_tubescribe("ingest", feed)
+        try:
+            run_id, running = cluster.wait_for_task("transcribe", "running")
+            worker = str(running.hostname)
+            (other,) = set(WORKERS) - {worker}
+            # Only the restarted machine may take the retry: the other goes first (it is idle), then this one.
+            cluster.launcher("kill", other)
+            cluster.launcher("kill", worker)
+            cluster.launcher("worker", worker, "--fresh")
+            scratch = cluster.root / "workers" / worker / "scratch"
+            assert not any(scratch.iterdir()), "the restarted worker's scratch folder is not empty"
+            out = _finish(proc, cluster)
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait()
+            _ensure_workers(cluster)
+    transcribe = [ti for ti in cluster.task_instances(_run_id(out)) if ti.task_id == "transcribe"]
+    assert [(ti.state, ti.try_number, ti.hostname) for ti in transcribe] == [("success", 2, worker)]
+    assert run_id == _run_id(out)
+    # The audio came from the store: each video was downloaded once, by the first attempt's run of download.
+    listed = ", ".join(f"'{video_id}'" for video_id in ids)
+    runs = cluster.query(
+        f"SELECT video_id, stage, count(*) AS n FROM stage_runs WHERE video_id IN ({listed}) AND status = 'done' "
+        "GROUP BY ALL ORDER BY ALL"
+    )
+    counts = {(str(r["video_id"]), str(r["stage"])): int(r["n"]) for r in runs}  # type: ignore[call-overload]
+    for video_id in ids:
+        assert counts.get((video_id, "download")) == 1, counts
+        assert counts.get((video_id, "transcribe")) == 1, counts
+    assert _landed(cluster, ids) == {video_id: ("loaded", 1, 1) for video_id in ids}

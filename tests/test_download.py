@@ -171,3 +171,12 @@ def test_download_ignores_the_remote_file_name(server: RecordingServer, store: S
     path = download_audio(direct_video(server, "my_id", "rust.webm"), store)
     assert path.name == "my_id.webm"
     assert not (settings.media_dir / "rust.webm").exists()
+
+
+def test_download_stages_in_scratch_and_leaves_nothing_there(small_feed: str, store: Store, settings: Settings) -> None:
+    killed = settings.scratch / ".rust.killed-midway"
+    killed.mkdir(parents=True)
+    (killed / "rust.webm.part").write_bytes(b"half")
+    download_audio(feed_video(small_feed, "rust"), store)
+    assert list(settings.scratch.iterdir()) == []
+    assert media_listing(settings) == ["rust.webm"]

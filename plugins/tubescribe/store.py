@@ -74,7 +74,6 @@ class Listed:
     """One object found by `Blobs.glob`."""
 
     key: str
-    size: int
 
 
 class Blobs:
@@ -143,7 +142,7 @@ class Blobs:
             return []
         prefix = self.root.rstrip("/") + "/"
         listed = [
-            Listed(key=str(name)[len(prefix) :], size=int(info.get("size") or 0))
+            Listed(key=str(name)[len(prefix) :])
             for name, info in found.items()
             if info.get("type") == "file" and str(name).startswith(prefix)
         ]

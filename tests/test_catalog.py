@@ -28,11 +28,12 @@ from tubescribe.load import json_rows
 from tubescribe.settings import Settings
 
 REPO = Path(__file__).resolve().parents[1]
-# search/ needs the fts extension and export/ writes files: tests/test_search.py and tests/test_export.py run those.
+# search/ needs the fts extension, export/ writes files and maintenance/ needs DuckLake: tests/test_search.py,
+# tests/test_export.py and tests/test_lake.py run those.
 SQL_FILES = sorted(
     name
     for name in (p.relative_to(REPO / "sql").with_suffix("").as_posix() for p in (REPO / "sql").rglob("*.sql"))
-    if not name.startswith(("search/", "export/"))
+    if not name.startswith(("search/", "export/", "maintenance/"))
 )
 
 # Plausible typed values for every $param, shaped the way load.py and query.py pass them.

@@ -1,0 +1,232 @@
+"""The catalog as DuckLake: Postgres metadata on loopback, data files in a local folder.
+
+The same loads, searches and views as the embedded catalog, plus what only a shared catalog needs:
+readers pinned to a snapshot, writers serialised by a Postgres advisory lock, migration from an
+embedded catalog, and maintenance.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from catalog_records import TABLES, TKEY, stage
+from sample_catalog import SAMPLE_IDS, build_sample_catalog
+from services_pg import Postgres, postgres, postgres_server  # noqa: F401  (fixtures)
+from tubescribe.catalog import CatalogError, apply_schema, connect_read_only, schema_files, writer
+from tubescribe.load import load_videos
+from tubescribe.maintenance import maintain, migrate_to_lake
+from tubescribe.search import search
+from tubescribe.settings import Settings
+from tubescribe.store import Store
+
+
+@pytest.fixture
+def lake(settings: Settings, postgres: Postgres, tmp_path: Path) -> Settings:  # noqa: F811
+    """Settings for a fresh DuckLake catalog (its own home, so its artifacts are its own)."""
+    return replace(
+        settings,
+        home=tmp_path / "lake-home",
+        catalog_url=f"postgres:{postgres.dsn}",
+        lake_data_url=str(tmp_path / "lake-data"),
+    )
+
+
+def rows(settings: Settings, sql: str, params: list[Any] | None = None) -> list[tuple[Any, ...]]:
+    con = connect_read_only(settings)
+    try:
+        return con.execute(sql, params or []).fetchall()
+    finally:
+        con.close()
+
+
+def lake_counts(settings: Settings) -> dict[str, int]:
+    return {table: rows(settings, f"SELECT count(*) FROM {table}")[0][0] for table in TABLES}
+
+
+def test_a_lake_load_writes_every_table_and_its_files_go_to_the_data_folder(lake: Settings) -> None:
+    stage(Store(lake), "rust")
+    stage(Store(lake), "zig")
+    assert load_videos(lake, ["rust", "zig"], TKEY, "k1").loaded == ("rust", "zig")
+    found = lake_counts(lake)
+    assert found["videos"] == 2 and found["channels"] == 1 and found["transcripts"] == 2
+    assert all(found[table] > 0 for table in TABLES)
+    assert list(Path(lake.lake_data_url or "").rglob("*.parquet"))
+    assert not lake.catalog_path.exists()  # no embedded file, no published copy
+
+
+def test_reloading_into_the_lake_leaves_the_same_rows(lake: Settings) -> None:
+    stage(Store(lake), "rust")
+    load_videos(lake, ["rust"], TKEY, "k1")
+    before = {table: sorted(rows(lake, _stable(table)), key=repr) for table in TABLES}
+    load_videos(lake, ["rust"], TKEY, "k1")
+    assert {table: sorted(rows(lake, _stable(table)), key=repr) for table in TABLES} == before
+
+
+def _stable(table: str, *, when_loaded: bool = False) -> str:
+    # Every column but those a reload rightly changes (when the row was last written or listed), and
+    # with `when_loaded` also when it was first written (two catalogs loaded apart).
+    moving = {"videos": "updated_at", "channels": "last_listed_at"}.get(table)
+    if when_loaded:  # and what the summarizer measured or stamped as it ran
+        moving = {
+            "videos": "updated_at, first_seen_at, last_attempt_at",
+            "channels": "last_listed_at, first_seen_at",
+            "summaries": "created_at, latency_s",
+        }.get(table)
+    return f"SELECT * EXCLUDE ({moving}) FROM {table}" if moving else f"SELECT * FROM {table}"
+
+
+@pytest.fixture
+def both(settings: Settings, lake: Settings) -> tuple[Settings, Settings]:
+    """The sample catalog built twice from the same records: embedded and in the lake."""
+    build_sample_catalog(settings)
+    build_sample_catalog(lake)
+    return settings, lake
+
+
+@pytest.mark.parametrize("query", ["memory safe", "borrow checker", "react components", "zig comptime"])
+def test_search_on_the_lake_gives_the_embedded_catalogs_hits(both: tuple[Settings, Settings], query: str) -> None:
+    embedded, lake = both
+    hits = search(embedded, query, limit=20)
+    assert hits, "the sample catalog should match this query"
+    assert search(lake, query, limit=20) == hits
+
+
+def test_the_lake_holds_what_the_embedded_catalog_holds(both: tuple[Settings, Settings]) -> None:
+    embedded, lake = both
+    for table in TABLES:
+        sql = _stable(table, when_loaded=True)
+        assert sorted(rows(lake, sql), key=repr) == sorted(rows(embedded, sql), key=repr), table
+
+
+def test_every_view_queries_on_the_lake(both: tuple[Settings, Settings]) -> None:
+    embedded, lake = both
+    listing = "SELECT view_name FROM duckdb_views() WHERE database_name = 'catalog' AND NOT internal ORDER BY 1"
+    views = rows(lake, listing)
+    assert views == rows(embedded, listing) and len(views) >= 10
+    for (view,) in views:
+        assert rows(lake, f"SELECT count(*) FROM {view}") == rows(embedded, f"SELECT count(*) FROM {view}"), view
+
+
+def test_a_reader_keeps_its_snapshot_through_a_load(lake: Settings) -> None:
+    stage(Store(lake), "rust")
+    load_videos(lake, ["rust"], TKEY, "k1")
+    reader = connect_read_only(lake)
+    try:
+        assert reader.execute("SELECT count(*) FROM videos").fetchall() == [(1,)]
+        stage(Store(lake), "zig")
+        load_videos(lake, ["zig"], TKEY, "k1")
+        assert reader.execute("SELECT count(*) FROM videos").fetchall() == [(1,)]
+        assert reader.execute("SELECT count(*) FROM segments").fetchall() == [(2,)]
+    finally:
+        reader.close()
+    assert rows(lake, "SELECT count(*) FROM videos") == [(2,)]
+
+
+def test_a_lake_reader_cannot_write(lake: Settings) -> None:
+    stage(Store(lake), "rust")
+    load_videos(lake, ["rust"], TKEY, "k1")
+    reader = connect_read_only(lake)
+    try:
+        with pytest.raises(Exception, match="read-only|read only"):
+            reader.execute("DELETE FROM videos")
+    finally:
+        reader.close()
+    assert rows(lake, "SELECT count(*) FROM videos") == [(1,)]
+
+
+def test_a_second_lake_writer_waits_for_the_advisory_lock(lake: Settings) -> None:
+    with writer(lake):
+        held = threading.Event()
+        inside = threading.Event()
+        errors: list[BaseException] = []
+
+        def second() -> None:
+            held.set()
+            try:
+                with writer(lake, lock_timeout_s=30):
+                    inside.set()
+            except BaseException as exc:  # reported to the test below
+                errors.append(exc)
+
+        thread = threading.Thread(target=second)
+        thread.start()
+        held.wait()
+        assert not inside.wait(0.8), "the second writer got in while the first held the lock"
+        with pytest.raises(CatalogError, match="catalog lock"), writer(lake, lock_timeout_s=0.3):
+            pass
+    thread.join(30)
+    assert inside.is_set() and not errors
+
+
+def test_two_concurrent_lake_loads_serialise_without_duplicates(lake: Settings) -> None:
+    store = Store(lake)
+    for video_id in ("rust", "zig", "react"):
+        stage(store, video_id)
+    errors: list[BaseException] = []
+
+    def load(ids: list[str]) -> None:
+        try:
+            load_videos(lake, ids, TKEY, "k1")
+        except BaseException as exc:  # reported to the test below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=load, args=(ids,)) for ids in (["rust", "zig"], ["zig", "react"])]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(120)
+    assert not errors
+    assert rows(lake, "SELECT video_id, count(*) FROM videos GROUP BY video_id ORDER BY video_id") == [
+        ("react", 1),
+        ("rust", 1),
+        ("zig", 1),
+    ]
+    assert rows(lake, "SELECT video_id, count(*) FROM transcripts GROUP BY ALL HAVING count(*) > 1") == []
+    assert rows(lake, "SELECT count(*) FROM segments") == [(6,)]
+
+
+def test_migrate_to_lake_copies_every_table_and_every_video_once(settings: Settings, lake: Settings) -> None:
+    build_sample_catalog(settings)
+    embedded_counts = {table: rows(settings, f"SELECT count(*) FROM {table}")[0][0] for table in TABLES}
+    copied = migrate_to_lake(settings, lake)
+    assert {table: copied[table] for table in TABLES} == embedded_counts
+    migrate_to_lake(settings, lake)  # again: replaces, never duplicates
+    assert lake_counts(lake) == embedded_counts
+    assert rows(lake, "SELECT count(DISTINCT video_id), count(*) FROM videos") == [
+        (len(SAMPLE_IDS) + 1, len(SAMPLE_IDS) + 1)
+    ]
+    assert search(lake, "memory safe") == search(settings, "memory safe")
+
+
+def test_migrations_are_applied_once_on_the_lake(lake: Settings) -> None:
+    with writer(lake) as con:
+        assert apply_schema(con) == []  # the writer applied them all already
+    with writer(lake) as con:
+        assert apply_schema(con) == []
+        recorded = con.execute("SELECT version, name FROM schema_migrations ORDER BY version").fetchall()
+    assert [f"schema/{name}" for _, name in recorded] == schema_files()
+
+
+def test_maintenance_compacts_the_lake_and_keeps_its_rows(lake: Settings) -> None:
+    store = Store(lake)
+    for video_id in ("rust", "zig", "react"):
+        stage(store, video_id)
+        load_videos(lake, [video_id], TKEY, "k1")
+    before = lake_counts(lake)
+    done = maintain(lake, keep_days=0)
+    assert done.backend == "ducklake"
+    assert done.snapshots_after < done.snapshots_before
+    assert lake_counts(lake) == before
+    assert search(lake, "memory safe")
+
+
+def test_maintenance_checkpoints_the_embedded_catalog(settings: Settings) -> None:
+    stage(Store(settings), "rust")
+    load_videos(settings, ["rust"], TKEY, "k1")
+    assert maintain(settings).backend == "duckdb"
+    assert rows(settings, "SELECT count(*) FROM videos") == [(1,)]

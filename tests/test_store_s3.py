@@ -95,8 +95,11 @@ def test_every_record_kind_round_trips(any_store: Store) -> None:
     assert any_store.transcript("rust", "abc123") == transcript
     assert any_store.summary("rust", "key1") == summary
     assert any_store.failure("rust") == failure
+    assert any_store.blobs.exists("work/rust/failure.json")
     any_store.clear_failure("rust")
     assert any_store.failure("rust") is None
+    assert not any_store.blobs.exists("work/rust/failure.json")
+    any_store.clear_failure("rust")  # clearing twice is fine: another worker may have cleared it
     assert any_store.video("never_saved") is None
 
 

@@ -260,6 +260,7 @@ def test_scheduler_runs_nightly_for_the_sample_channel(stack: AirflowStack) -> N
 
         stack.cli("db", "migrate")
         stack.cli("pools", "set", "tubescribe_catalog", "1", "single writer of the tubescribe catalog")
+        stack.cli("pools", "set", "tubescribe_network", "2", "concurrent requests to video platforms")
         stack.start("api-server", "api-server", "--host", "127.0.0.1", "--port", str(stack.port))
         stack.start("dag-processor", "dag-processor")
         stack.start("scheduler", "scheduler")

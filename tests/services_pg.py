@@ -89,8 +89,22 @@ def running_postgres() -> Iterator[Postgres]:
     options = f"-k {sockets} -h 127.0.0.1 -p {port} -c fsync=off -c full_page_writes=off"
     try:
         subprocess.run(
-            _as_user(run_as, [str(bin_dir / "pg_ctl"), "-D", str(data), "-o", options, "-l", str(root / "log"),
-                              "-w", "-t", "60", "start"]),
+            _as_user(
+                run_as,
+                [
+                    str(bin_dir / "pg_ctl"),
+                    "-D",
+                    str(data),
+                    "-o",
+                    options,
+                    "-l",
+                    str(root / "log"),
+                    "-w",
+                    "-t",
+                    "60",
+                    "start",
+                ],
+            ),
             check=True,
             capture_output=True,
         )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 import threading
 import time
 from collections.abc import Iterator
@@ -288,3 +289,101 @@ def test_writer_creates_the_catalog_with_the_schema(settings: Settings) -> None:
 def test_read_only_connection_needs_an_existing_catalog(settings: Settings) -> None:
     with pytest.raises(CatalogError, match="no catalog"):
         connect_read_only(settings)
+
+
+# -- migrations ------------------------------------------------------------------------------------
+# How the release before schema_migrations left a catalog: keyed tables, a sequence for search ids,
+# and no record of which schema files it had (it re-ran them all on every open).
+PREVIOUS_RELEASE = """
+CREATE TABLE videos (video_id VARCHAR PRIMARY KEY, channel_id VARCHAR NOT NULL, title VARCHAR NOT NULL,
+    url VARCHAR NOT NULL, published_at TIMESTAMPTZ, duration_s DOUBLE, extractor VARCHAR NOT NULL,
+    status VARCHAR NOT NULL, failed_stage VARCHAR, error_class VARCHAR, error_message VARCHAR,
+    first_seen_at TIMESTAMPTZ NOT NULL, updated_at TIMESTAMPTZ NOT NULL);
+CREATE TABLE transcripts (video_id VARCHAR PRIMARY KEY, text VARCHAR NOT NULL, language VARCHAR NOT NULL,
+    language_probability DOUBLE, audio_duration_s DOUBLE NOT NULL, model VARCHAR NOT NULL,
+    settings_key VARCHAR NOT NULL, segment_count INTEGER NOT NULL, transcribed_at TIMESTAMPTZ NOT NULL,
+    elapsed_s DOUBLE NOT NULL);
+CREATE SEQUENCE search_doc_ids;
+INSERT INTO videos VALUES ('old', 'c', 'Old video', 'http://127.0.0.1:1/old.webm', NULL, 10, 'generic',
+    'pending', NULL, NULL, NULL, now(), now());
+"""
+
+
+def _previous_release_catalog(settings: Settings) -> None:
+    settings.writer_catalog_path.parent.mkdir(parents=True)
+    with duckdb.connect(str(settings.writer_catalog_path)) as con:
+        con.execute(PREVIOUS_RELEASE)
+
+
+def test_a_previous_release_catalog_upgrades_in_place_and_loads(settings: Settings) -> None:
+    from catalog_records import stage
+    from tubescribe.load import load_videos
+    from tubescribe.store import Store
+
+    _previous_release_catalog(settings)
+    with writer(settings) as con:
+        applied = con.execute("SELECT name FROM schema_migrations ORDER BY version").fetchall()
+        assert [f"schema/{name}" for (name,) in applied] == schema_files()
+        assert con.execute("SELECT video_id, attempts FROM videos").fetchall() == [("old", 0)]  # 005's column
+    stage(Store(settings), "rust")
+    load_videos(settings, ["rust"], TKEY, "k1")
+    load_videos(settings, ["rust"], TKEY, "k1")  # delete+insert on the old keyed tables, twice
+    assert counts(settings)["videos"] == 2 and counts(settings)["transcripts"] == 1
+
+
+def test_a_second_open_applies_no_migration(settings: Settings) -> None:
+    with writer(settings) as con:
+        assert apply_schema(con) == []
+    with writer(settings) as con:
+        assert apply_schema(con) == []
+        assert con.execute("SELECT count(*) FROM schema_migrations").fetchall() == [(len(schema_files()),)]
+
+
+def _sql_copy(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    from tubescribe import catalog
+
+    copy = tmp_path / "sql"
+    shutil.copytree(REPO / "sql", copy)
+    monkeypatch.setenv("TUBESCRIBE_SQL_DIR", str(copy))
+    catalog._read.cache_clear()  # statements are cached by name; the caller clears it again when done
+    return copy
+
+
+def test_a_new_migration_is_applied_once_on_an_existing_catalog(
+    settings: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tubescribe import catalog
+
+    with writer(settings):
+        pass
+    copy = _sql_copy(tmp_path, monkeypatch)
+    try:
+        (copy / "schema" / "900_notes.sql").write_text(
+            "CREATE TABLE notes (video_id VARCHAR NOT NULL, note VARCHAR NOT NULL);\n"
+            "INSERT INTO notes VALUES ('v', 'added once');\n"
+        )
+        with writer(settings) as con:
+            assert apply_schema(con) == []
+        with writer(settings) as con:
+            assert con.execute("SELECT count(*) FROM notes").fetchall() == [(1,)]  # not inserted again
+            assert con.execute("SELECT max(version) FROM schema_migrations").fetchall() == [(900,)]
+        # An applied migration that changes data may not be edited afterwards...
+        (copy / "schema" / "900_notes.sql").write_text("CREATE TABLE notes (video_id VARCHAR);\n")
+        catalog._read.cache_clear()
+        with pytest.raises(CatalogError, match="900_notes.sql changed"), writer(settings):
+            pass
+        # ...but one that only defines views is re-applied when it changes.
+        (copy / "schema" / "900_notes.sql").write_text(
+            "CREATE TABLE notes (video_id VARCHAR NOT NULL, note VARCHAR NOT NULL);\n"
+            "INSERT INTO notes VALUES ('v', 'added once');\n"
+        )
+        (copy / "schema" / "901_note_view.sql").write_text("CREATE OR REPLACE VIEW note_view AS SELECT 1 AS n;\n")
+        catalog._read.cache_clear()
+        with writer(settings):
+            pass
+        (copy / "schema" / "901_note_view.sql").write_text("CREATE OR REPLACE VIEW note_view AS SELECT 2 AS n;\n")
+        catalog._read.cache_clear()
+        with writer(settings) as con:
+            assert con.execute("SELECT n FROM note_view").fetchall() == [(2,)]
+    finally:
+        catalog._read.cache_clear()

@@ -26,7 +26,7 @@ from tubescribe.store import Store
 
 
 @pytest.fixture
-def lake(settings: Settings, postgres: Postgres, tmp_path: Path) -> Settings:  # noqa: F811
+def lake(settings: Settings, postgres: Postgres, tmp_path: Path) -> Settings:
     """Settings for a fresh DuckLake catalog (its own home, so its artifacts are its own)."""
     return replace(
         settings,
@@ -132,7 +132,7 @@ def test_a_lake_reader_cannot_write(lake: Settings) -> None:
     load_videos(lake, ["rust"], TKEY, "k1")
     reader = connect_read_only(lake)
     try:
-        with pytest.raises(Exception, match="read-only|read only"):
+        with pytest.raises(Exception, match=r"read-only|read only"):
             reader.execute("DELETE FROM videos")
     finally:
         reader.close()

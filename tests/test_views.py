@@ -14,8 +14,8 @@ import pytest
 
 from sample_catalog import GENERIC_CHANNEL, build_sample_catalog, listed
 from tubescribe.catalog import apply_schema, run_sql, schema_files, writer
-from tubescribe.extensions import load_fts
 from tubescribe.contract import parse_summary
+from tubescribe.extensions import load_fts
 from tubescribe.load import load_videos
 from tubescribe.query import run_query
 from tubescribe.records import Segment, SummaryRecord, Transcript, Video

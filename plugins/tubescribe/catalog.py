@@ -15,6 +15,7 @@ Two backends, one set of SQL (no keys, sequences or ON CONFLICT: sql/schema/001_
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import functools
 import hashlib
@@ -415,7 +416,5 @@ def transaction(con: duckdb.DuckDBPyConnection) -> Iterator[duckdb.DuckDBPyConne
 def _rollback(con: duckdb.DuckDBPyConnection) -> None:
     import duckdb
 
-    try:
+    with contextlib.suppress(duckdb.Error):  # a failed COMMIT has already ended the transaction
         con.execute("ROLLBACK")
-    except duckdb.Error:
-        pass  # a failed COMMIT has already ended the transaction

@@ -10,14 +10,13 @@ import json
 import logging
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from tubescribe.catalog import retry_conflicts, run_sql, transaction, writer
 from tubescribe.records import Failure, StageRun, SummaryRecord, Transcript, Video
 from tubescribe.search import refresh_index
 from tubescribe.settings import Settings
-from tubescribe.store import Store
+from tubescribe.store import Store, StoredFile
 from tubescribe.topics import normalize_topic
 
 if TYPE_CHECKING:
@@ -38,7 +37,7 @@ def load_videos(settings: Settings, video_ids: list[str], transcript_key: str, s
     store = Store(settings)
     batch = Batch()
     loaded, failed, pending = [], [], []
-    timing_files: list[Path] = []
+    timing_files: list[StoredFile] = []
     # Artifacts are read before the catalog lock is taken, so the lock is held only to write.
     for video_id in dict.fromkeys(video_ids):
         video = store.video(video_id)

@@ -370,7 +370,7 @@ def test_a_new_migration_is_applied_once_on_an_existing_catalog(
         # An applied migration that changes data may not be edited afterwards...
         (copy / "schema" / "900_notes.sql").write_text("CREATE TABLE notes (video_id VARCHAR);\n")
         catalog._read.cache_clear()
-        with pytest.raises(CatalogError, match="900_notes.sql changed"), writer(settings):
+        with pytest.raises(CatalogError, match=r"900_notes\.sql changed"), writer(settings):
             pass
         # ...but one that only defines views is re-applied when it changes.
         (copy / "schema" / "900_notes.sql").write_text(

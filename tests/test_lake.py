@@ -17,6 +17,7 @@ import pytest
 from catalog_records import TABLES, TKEY, stage
 from sample_catalog import SAMPLE_IDS, build_sample_catalog
 from services_pg import Postgres, postgres, postgres_server  # noqa: F401  (fixtures)
+from services_s3 import S3Service, s3_service  # noqa: F401  (fixture)
 from tubescribe.catalog import CatalogError, apply_schema, connect_read_only, schema_files, writer
 from tubescribe.load import load_videos
 from tubescribe.maintenance import maintain, migrate_to_lake
@@ -230,3 +231,50 @@ def test_maintenance_checkpoints_the_embedded_catalog(settings: Settings) -> Non
     load_videos(settings, ["rust"], TKEY, "k1")
     assert maintain(settings).backend == "duckdb"
     assert rows(settings, "SELECT count(*) FROM videos") == [(1,)]
+
+
+# -- data in S3 (moto on loopback) ----------------------------------------------------------------
+SECRET_KEY = "lake-test-secret-3f9a1c"  # moto accepts any key; this one is distinctive enough to look for
+
+
+@pytest.fixture
+def s3_lake(lake: Settings, s3_service: S3Service, monkeypatch: pytest.MonkeyPatch) -> Settings:
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", SECRET_KEY)
+    prefix = f"lake-{Path(lake.home).parent.name}"
+    return replace(lake, lake_data_url=f"s3://{s3_service.bucket}/{prefix}/", s3_endpoint_url=s3_service.endpoint_url)
+
+
+def test_a_lake_with_data_in_s3_loads_reloads_and_searches(
+    s3_lake: Settings, s3_service: S3Service, postgres: Postgres, caplog: pytest.LogCaptureFixture  # noqa: F811
+) -> None:
+    import psycopg2
+
+    store = Store(s3_lake)
+    stage(store, "rust")
+    stage(store, "zig")
+    load_videos(s3_lake, ["rust", "zig"], TKEY, "k1")
+    before = lake_counts(s3_lake)
+    load_videos(s3_lake, ["rust", "zig"], TKEY, "k1")
+    assert lake_counts(s3_lake) == before and before["videos"] == 2
+    assert search(s3_lake, "memory safe")
+    prefix = (s3_lake.lake_data_url or "").removeprefix(f"s3://{s3_service.bucket}/")
+    listed = s3_service.client().list_objects_v2(Bucket=s3_service.bucket, Prefix=prefix)
+    assert any(item["Key"].endswith(".parquet") for item in listed.get("Contents", []))
+    # The key is in the writer's S3 secret (DuckDB redacts it even there), and in neither the lake's
+    # metadata nor the logs.
+    with writer(s3_lake) as duck:
+        [(scope, shown)] = duck.execute(
+            "SELECT scope, secret_string FROM duckdb_secrets() WHERE name = 'tubescribe_lake'"
+        ).fetchall()
+    assert scope == ["s3://", "s3n://", "s3a://"] and "testing" in shown and SECRET_KEY not in shown
+    con = psycopg2.connect(postgres.dsn)
+    with con.cursor() as cur:
+        cur.execute("SELECT table_name FROM information_schema.tables WHERE table_schema = 'public'")
+        metadata = ""
+        for (table,) in cur.fetchall():
+            cur.execute(f'SELECT coalesce(string_agg(t::text, \' \'), \'\') FROM "{table}" t')  # names from Postgres
+            metadata += cur.fetchone()[0]
+    con.close()
+    assert s3_lake.lake_data_url in metadata  # the metadata was read: it names where the data lives
+    assert SECRET_KEY not in metadata
+    assert SECRET_KEY not in caplog.text

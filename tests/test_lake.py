@@ -245,7 +245,7 @@ def s3_lake(lake: Settings, s3_service: S3Service, monkeypatch: pytest.MonkeyPat
 
 
 def test_a_lake_with_data_in_s3_loads_reloads_and_searches(
-    s3_lake: Settings, s3_service: S3Service, postgres: Postgres, caplog: pytest.LogCaptureFixture  # noqa: F811
+    s3_lake: Settings, s3_service: S3Service, postgres: Postgres, caplog: pytest.LogCaptureFixture
 ) -> None:
     import psycopg2
 
@@ -272,7 +272,7 @@ def test_a_lake_with_data_in_s3_loads_reloads_and_searches(
         cur.execute("SELECT table_name FROM information_schema.tables WHERE table_schema = 'public'")
         metadata = ""
         for (table,) in cur.fetchall():
-            cur.execute(f'SELECT coalesce(string_agg(t::text, \' \'), \'\') FROM "{table}" t')  # names from Postgres
+            cur.execute(f"SELECT coalesce(string_agg(t::text, ' '), '') FROM \"{table}\" t")  # names from Postgres
             metadata += cur.fetchone()[0]
     con.close()
     assert s3_lake.lake_data_url in metadata  # the metadata was read: it names where the data lives

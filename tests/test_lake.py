@@ -18,7 +18,17 @@ from catalog_records import TABLES, TKEY, stage
 from sample_catalog import SAMPLE_IDS, build_sample_catalog
 from services_pg import Postgres, postgres, postgres_server  # noqa: F401  (fixtures)
 from services_s3 import S3Service, s3_service  # noqa: F401  (fixture)
-from tubescribe.catalog import CatalogError, apply_schema, connect_read_only, schema_files, writer
+from tubescribe.catalog import (
+    CatalogError,
+    TransactionConflict,
+    apply_schema,
+    catalog_exists,
+    connect_read_only,
+    retry_conflicts,
+    schema_files,
+    transaction,
+    writer,
+)
 from tubescribe.load import load_videos
 from tubescribe.maintenance import maintain, migrate_to_lake
 from tubescribe.search import search
@@ -278,3 +288,45 @@ def test_a_lake_with_data_in_s3_loads_reloads_and_searches(
     assert s3_lake.lake_data_url in metadata  # the metadata was read: it names where the data lives
     assert SECRET_KEY not in metadata
     assert SECRET_KEY not in caplog.text
+
+
+def test_an_empty_lake_reads_as_no_catalog_yet(lake: Settings) -> None:
+    assert not catalog_exists(lake)
+    with pytest.raises(CatalogError, match="empty; run `tubescribe ingest"):
+        connect_read_only(lake)
+    with writer(lake):
+        pass
+    assert catalog_exists(lake)
+    assert rows(lake, "SELECT count(*) FROM videos") == [(0,)]
+
+
+def test_a_lake_transaction_conflict_is_retried(lake: Settings) -> None:
+    import duckdb
+
+    from tubescribe import catalog
+
+    with writer(lake) as con:
+        con.execute("INSERT INTO channels VALUES ('c', 'first', 'u', 'generic', now(), now())")
+    # A second connection that ignores the writer lock (as a process without it would) commits a
+    # change to the same rows while the first one's transaction is open: a real DuckLake conflict.
+    rival = duckdb.connect()
+    catalog._attach_lake(rival, lake, read_only=False)
+    tries: list[int] = []
+
+    def write() -> None:
+        with writer(lake) as con, transaction(con):
+            con.execute("UPDATE channels SET title = 'ours'")
+            if not tries:
+                rival.execute("UPDATE channels SET title = 'rival'")
+            tries.append(1)
+
+    try:
+        with pytest.raises(TransactionConflict), writer(lake) as con, transaction(con):
+            con.execute("UPDATE channels SET title = 'ours'")
+            rival.execute("UPDATE channels SET title = 'rival'")
+        assert rows(lake, "SELECT title FROM channels") == [("rival",)]  # the conflicting batch rolled back
+        retry_conflicts(write)
+    finally:
+        rival.close()
+    assert len(tries) == 2
+    assert rows(lake, "SELECT title FROM channels") == [("ours",)]

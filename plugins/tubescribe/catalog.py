@@ -53,6 +53,9 @@ CONFLICT_RETRIES = 4
 CONFLICT_BACKOFF_S = 0.5
 
 
+_EMPTY_LAKE = "the DuckLake catalog is empty; run `tubescribe ingest URL` or `tubescribe demo` first"
+
+
 class CatalogError(RuntimeError):
     """The catalog could not be opened or written."""
 
@@ -117,10 +120,7 @@ def apply_schema(con: duckdb.DuckDBPyConnection) -> list[str]:
     just (re)defines views and macros; any other change must come as a new migration.
     """
     load_fts(con)  # the search macros call fts's `stem`, and DuckDB binds a macro when it is created
-    [(exists,)] = con.execute(
-        "SELECT count(*) > 0 FROM duckdb_tables() WHERE database_name = current_database() "
-        "AND schema_name = 'main' AND table_name = 'schema_migrations'"
-    ).fetchall()
+    exists = _has_schema(con)
     applied = dict(run_sql(con, "migrations/applied")) if exists else {}
     due = []
     for name in schema_files():
@@ -216,7 +216,12 @@ def _attach_lake(con: duckdb.DuckDBPyConnection, settings: Settings, *, read_onl
             con.execute(f"ATTACH '{source}' AS catalog (DATA_PATH '{_literal(data)}')")
         con.execute("USE catalog")
     except duckdb.Error as exc:
-        raise CatalogError(f"could not open the DuckLake catalog: {str(exc).splitlines()[0]}") from None
+        message = str(exc).splitlines()[0]
+        if read_only and "creating a new DuckLake is explicitly disabled" in message:
+            raise CatalogError(_EMPTY_LAKE) from None
+        # libpq connection strings may hold a password (PGPASSWORD is the way to pass it; this is in case).
+        message = re.sub(r"password=\S+", "password=***", message)
+        raise CatalogError(f"could not open the DuckLake catalog: {message}") from None
 
 
 def connect_read_only(settings: Settings) -> duckdb.DuckDBPyConnection:
@@ -227,6 +232,8 @@ def connect_read_only(settings: Settings) -> duckdb.DuckDBPyConnection:
     if is_lake(settings):
         try:
             _attach_lake(con, settings, read_only=True)
+            if not _has_schema(con):
+                raise CatalogError(_EMPTY_LAKE)
         except BaseException:
             con.close()
             raise
@@ -246,6 +253,25 @@ def connect_read_only(settings: Settings) -> duckdb.DuckDBPyConnection:
         con.close()
         raise CatalogError(f"could not open {settings.catalog_path} read-only: {exc}") from None
     return con
+
+
+def catalog_exists(settings: Settings) -> bool:
+    """Whether a catalog has been written yet (the embedded file, or a lake with its schema)."""
+    if not is_lake(settings):
+        return settings.catalog_path.exists()
+    try:
+        connect_read_only(settings).close()
+    except CatalogError:
+        return False
+    return True
+
+
+def _has_schema(con: duckdb.DuckDBPyConnection) -> bool:
+    [(found,)] = con.execute(
+        "SELECT count(*) > 0 FROM duckdb_tables() WHERE database_name = current_database() "
+        "AND schema_name = 'main' AND table_name = 'schema_migrations'"
+    ).fetchall()
+    return bool(found)
 
 
 # -- the writer ------------------------------------------------------------------------------------

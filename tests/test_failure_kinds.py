@@ -3,7 +3,9 @@ a missing file, a rate limit, a truncated body, corrupt media, and what the extr
 
 from __future__ import annotations
 
+import http.server
 import logging
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -31,6 +33,8 @@ from resilience_support import (  # noqa: F401  (pytest fixtures, used by name)
     video_state,
 )
 from tubescribe import pipeline
+from tubescribe.discover import DiscoverError
+from tubescribe.errors import Kind
 from tubescribe.platforms import blocked
 from tubescribe.settings import Settings
 from tubescribe.store import Store
@@ -190,3 +194,112 @@ def test_a_bot_check_blocks_the_platform(settings: Settings, monkeypatch: pytest
     script_extractor(monkeypatch, BOT_CHECK)
     pipeline.download(settings, [video.video_id])
     assert "not a bot" in (blocked(settings, "youtube.com") or "")
+
+
+# -- 6. one rule per answer: 429 blocks, refusals and non-media are permanent -------------------------
+_ITEM = (
+    '<item><title>{guid}</title><guid isPermaLink="false">{guid}</guid>'
+    '<pubDate>Tue, 14 May 2024 15:00:00 +0000</pubDate><enclosure url="{url}" type="audio/webm"/></item>'
+)
+# What each media path answers: a status, or a body served with 200.
+_ANSWERS: dict[str, int | bytes] = {
+    "empty.webm": b"",
+    "page.webm": b"<html><body>Sorry, this episode moved.</body></html>",
+    "redirect.webm": 302,
+    "unauthorized.webm": 401,
+    "forbidden.webm": 403,
+    "ratelimited.webm": 429,
+}
+
+
+class _Answers(http.server.BaseHTTPRequestHandler):
+    """A feed whose items each meet one kind of answer; `/blocked/feed.xml` itself answers 429."""
+
+    def do_GET(self) -> None:
+        base = f"http://127.0.0.1:{self.server.server_address[1]}"
+        path = self.path.split("?")[0]
+        if path == "/blocked/feed.xml":
+            return self._answer(429)
+        if path == "/unauthorized/feed.xml":
+            return self._answer(401)
+        if path == "/feed.xml":
+            items = [_ITEM.format(guid=name.split(".")[0], url=f"{base}/{name}") for name in _ANSWERS]
+            items.append(_ITEM.format(guid="local", url="file:///etc/hostname"))
+            channel = f"<channel><title>answers</title>{''.join(items)}</channel>"
+            body = f'<?xml version="1.0"?><rss version="2.0">{channel}</rss>'
+            return self._answer(200, body.encode(), "application/rss+xml")
+        answer = _ANSWERS.get(path.lstrip("/"), 404)
+        if isinstance(answer, bytes):
+            return self._answer(200, answer, "audio/webm")
+        return self._answer(answer)
+
+    do_HEAD = do_GET
+
+    def _answer(self, status: int, body: bytes = b"", content_type: str = "text/plain") -> None:
+        self.send_response(status)
+        if status == 302:
+            self.send_header("Location", "file:///etc/hostname")
+        if status == 429:
+            self.send_header("Retry-After", "3600")
+        self.send_header("Content-Type", content_type)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        if self.command != "HEAD":
+            self.wfile.write(body)
+
+    def log_message(self, format: str, *args: object) -> None:
+        pass
+
+
+@pytest.fixture
+def answers() -> Iterator[str]:
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Answers)
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def _failures(settings: Settings) -> dict[str, tuple[str, str]]:
+    store = Store(settings)
+    found = {}
+    for folder in settings.work_dir.iterdir():
+        video, failure = store.video(folder.name), store.failure(folder.name)
+        if video and failure:
+            found[video.title] = (failure.stage, failure.kind)
+    return found
+
+
+@pytest.mark.slow
+def test_each_answer_gets_its_one_kind(answers: str, settings: Settings) -> None:
+    result = ingest(settings, [f"{answers}/feed.xml"])
+    assert _failures(settings) == {
+        "empty": ("download", "permanent"),  # a 0-byte file is served the same next time
+        "page": ("transcribe", "permanent"),  # an HTML page is not media
+        "redirect": ("download", "permanent"),  # a redirect to file:// is never followed
+        "local": ("download", "permanent"),  # nor is a file:// enclosure
+        "unauthorized": ("download", "permanent"),
+        "forbidden": ("download", "permanent"),
+        "ratelimited": ("download", "blocked"),
+    }
+    assert result["loaded"] == []
+    assert blocked(settings, "127.0.0.1"), "the 429 must block the platform"
+
+
+def test_a_429_while_listing_blocks_the_platform_and_is_not_retried(answers: str, settings: Settings) -> None:
+    with pytest.raises(DiscoverError) as raised:
+        pipeline.discover(settings, [f"{answers}/blocked/feed.xml"])
+    assert raised.value.kind is Kind.BLOCKED
+    assert not raised.value.transient, "a block is never a retry-now (the Airflow task must not retry it)"
+    assert "429" in (blocked(settings, "127.0.0.1") or "")
+
+
+def test_a_401_while_listing_is_permanent_and_says_to_check_the_key(answers: str, settings: Settings) -> None:
+    with pytest.raises(DiscoverError) as raised:
+        pipeline.discover(settings, [f"{answers}/unauthorized/feed.xml"])
+    assert raised.value.kind is Kind.PERMANENT
+    assert "check the key" in str(raised.value)
+    assert blocked(settings, "127.0.0.1") is None

@@ -14,25 +14,19 @@ from datetime import UTC, date, datetime
 from typing import Any
 from urllib.parse import urlparse
 
+from tubescribe.errors import TubescribeError, classify, hint
 from tubescribe.records import VIDEO_ID_RE, Video
+from tubescribe.text import clean_text
 
 log = logging.getLogger(__name__)
 
 
-class DiscoverError(RuntimeError):
-    """A channel could not be listed (dead URL, unsupported site, not a channel)."""
+class DiscoverError(TubescribeError):
+    """A channel could not be listed (dead URL, unsupported site, not a channel).
 
-    def __init__(self, message: str, transient: bool = False) -> None:
-        super().__init__(message)
-        self.transient = transient
-
-
-# yt-dlp reports network trouble only in its message text; these are worth retrying later.
-_TRANSIENT = re.compile(
-    r"timed out|Connection (refused|reset|aborted)|Temporary failure|HTTP Error (429|5\d\d)|"
-    r"Remote end closed|IncompleteRead|Network is unreachable",
-    re.IGNORECASE,
-)
+    Permanent unless yt-dlp's reason says otherwise (`kind=classify(...)`): a 429 is a block, a
+    timeout is transient, the same rule as for downloads (errors.py).
+    """
 
 
 class YtdlpLog:
@@ -130,14 +124,17 @@ def list_channel(url: str, ydl_options: dict[str, Any] | None = None) -> list[Vi
             info = ydl.extract_info(url, download=False)
     except yt_dlp.utils.DownloadError as exc:
         reason = _clean(exc)
-        raise DiscoverError(f"could not list {url}: {reason}", transient=bool(_TRANSIENT.search(reason))) from None
+        advice = hint(reason)
+        raise DiscoverError(
+            f"could not list {url}: {reason}{f'; {advice}' if advice else ''}", kind=classify(exc)
+        ) from None
     if not info:
         raise DiscoverError(f"could not list {url}: yt-dlp returned nothing")
     extractor = str(info.get("extractor_key") or info.get("extractor") or "generic").lower()
     if info.get("_type") not in ("playlist", "multi_video"):
         raise DiscoverError(f"{url} is a single video, not a channel, playlist or feed")
 
-    channel_title = str(info.get("channel") or info.get("uploader") or info.get("title") or url)
+    channel_title = clean_text(str(info.get("channel") or info.get("uploader") or info.get("title") or url))
     channel_id = str(info.get("channel_id") or info.get("uploader_id") or "")
     if not channel_id:
         channel_id = f"{extractor}-{_slug(channel_title) or hashlib.sha256(url.encode()).hexdigest()[:12]}"
@@ -151,7 +148,7 @@ def list_channel(url: str, ydl_options: dict[str, Any] | None = None) -> list[Vi
             continue
         video = Video(
             video_id=_video_id(entry, entry_extractor),
-            title=str(entry.get("title") or entry.get("id") or video_url),
+            title=clean_text(str(entry.get("title") or entry.get("id") or video_url)),
             url=str(video_url),
             channel_id=channel_id,
             channel_title=channel_title,

@@ -27,10 +27,66 @@ class Kind(StrEnum):
     BLOCKED = "blocked"
 
 
-class DeferredError(RuntimeError):
+class TubescribeError(Exception):
+    """Base of tubescribe's own errors: each class declares its kind, so no rule guesses it from a name.
+
+    A class whose meaning depends on what a third party said (a yt-dlp message wrapped by discover or
+    download) passes `kind=classify(original)` for that one instance.
+    """
+
+    kind: Kind = Kind.PERMANENT
+
+    def __init__(self, message: str, *, kind: Kind | None = None) -> None:
+        super().__init__(message)
+        if kind is not None:
+            self.kind = kind
+
+    @property
+    def transient(self) -> bool:
+        """Worth retrying soon (network trouble), as opposed to blocked, deferred or permanent."""
+        return self.kind is Kind.TRANSIENT
+
+
+class DeferredError(TubescribeError):
     """The video is not available yet (upcoming premiere, live now); try again on a later run."""
 
+    kind = Kind.DEFERRED
 
+
+class NotMediaError(TubescribeError):
+    """A download is empty or not audio/video at all (an HTML page, a text file): fetching again gives the same."""
+
+    kind = Kind.PERMANENT
+
+
+class DiskFullError(TubescribeError):
+    """A disk ran out of space: nothing was half-written, and the run can go on once space is freed."""
+
+    kind = Kind.TRANSIENT
+
+    def __init__(self, path: object, what: str = "") -> None:
+        super().__init__(
+            f"no space left on the disk holding {path}{f' ({what})' if what else ''}: free some space there "
+            "(old media under <home>/media can go once transcribed) or point TUBESCRIBE_HOME / "
+            "TUBESCRIBE_SCRATCH_DIR at a bigger disk, then run again; nothing already stored was lost"
+        )
+        self.path = path
+
+
+def is_disk_full(exc: BaseException) -> bool:
+    """ENOSPC from the OS, or SQLite/DuckDB saying the same in words."""
+    import errno
+
+    if isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EDQUOT):
+        return True
+    return bool(_DISK_FULL.search(str(exc)))
+
+
+_DISK_FULL = re.compile(r"database or disk is full|No space left on device|\[Errno 28\]|disk quota exceeded", re.I)
+
+
+# Third-party messages only (yt-dlp, urllib, PyAV): our own errors carry their kind. yt-dlp words a 429
+# the same while listing and while downloading, and it is always a block: retrying it only digs deeper.
 _RULES: tuple[tuple[re.Pattern[str], Kind], ...] = tuple(
     (re.compile(pattern, re.IGNORECASE), kind)
     for pattern, kind in (
@@ -49,35 +105,55 @@ _RULES: tuple[tuple[re.Pattern[str], Kind], ...] = tuple(
             r"copyright claim",
             Kind.PERMANENT,
         ),
-        (r"Unsupported URL|HTTP Error 4(00|01|03|04|10)\b", Kind.PERMANENT),
+        # file:// (an enclosure, or a redirect to one) is refused by yt-dlp and urllib alike, and always will be.
+        (
+            r"file:// URLs are disabled|file URLs? (are|is) (disabled|not allowed)|unsafe redirect|"
+            r"unknown url type|Unsupported url scheme|No connection adapters were found for 'file:",
+            Kind.PERMANENT,
+        ),
+        # yt-dlp's words for a 200 answer with no body: an empty file, served the same next time.
+        (r"Did not get any data blocks", Kind.PERMANENT),
+        (r"Unsupported URL|HTTP Error 4(00|01|03|04|10)\b|\b40[13]:? (Unauthorized|Forbidden)", Kind.PERMANENT),
         (
             r"timed? ?out|Connection (refused|reset|aborted)|Temporary failure|HTTP Error 5\d\d|Remote end closed|"
-            r"IncompleteRead|bytes read|Did not get any data|Network is unreachable|Got error",
+            r"IncompleteRead|bytes read|Network is unreachable|Got error",
             Kind.TRANSIENT,
         ),
     )
 )
 
-# Our own error classes whose meaning does not depend on the message.
-_BY_CLASS: dict[str, Kind] = {
-    "DeferredError": Kind.DEFERRED,
-    "TranscribeError": Kind.PERMANENT,  # corrupt or undecodable media; the file is removed so a rerun refetches
-    "ContractError": Kind.TRANSIENT,
-    "SummaryContractError": Kind.TRANSIENT,  # a model may answer better next time; attempts cap it
-    "SummaryRefusedError": Kind.PERMANENT,
-    "ContextLengthError": Kind.PERMANENT,
-    "TruncatedAnswerError": Kind.PERMANENT,
-    "UnsafePathError": Kind.PERMANENT,
-}
+# What to tell the user beside a platform's refusal: the message alone does not say it is ours to fix.
+_HINTS: tuple[tuple[re.Pattern[str], str], ...] = (
+    (
+        re.compile(r"HTTP Error 401|\b401:? Unauthorized", re.I),
+        "the server wants credentials (HTTP 401): check the key or cookies (TUBESCRIBE_COOKIES_FILE)",
+    ),
+    (
+        re.compile(r"HTTP Error 403|\b403:? Forbidden", re.I),
+        "the server refuses access (HTTP 403): check the key or cookies, or whether the item is public",
+    ),
+)
 
 
 def classify(exc: BaseException) -> Kind:
-    """The kind of a failure, from the platform's message first, then our own error class."""
+    """The kind of a failure: our own errors declare theirs; a third party's is read from its message."""
+    if isinstance(exc, TubescribeError):
+        return exc.kind
+    if is_disk_full(exc):
+        return DiskFullError.kind
     message = str(exc)
     for pattern, kind in _RULES:
         if pattern.search(message):
             return kind
-    return _BY_CLASS.get(type(exc).__name__, Kind.TRANSIENT)
+    return Kind.TRANSIENT
+
+
+def hint(message: str) -> str:
+    """A short what-to-do for a third party's refusal (401, 403), or "" when its message says enough."""
+    for pattern, text in _HINTS:
+        if pattern.search(message):
+            return text
+    return ""
 
 
 _SECRET = re.compile(

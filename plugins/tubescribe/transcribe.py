@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from tubescribe.audio import decode_blocks, windows
+from tubescribe.errors import Kind, TubescribeError
 from tubescribe.records import Segment, Transcript
 from tubescribe.settings import BUNDLED_MODEL, Settings
 
@@ -31,8 +32,39 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 
-class TranscribeError(RuntimeError):
+class TranscribeError(TubescribeError):
     """Audio could not be transcribed (unreadable media, missing model)."""
+
+    # Corrupt or undecodable media, or a model that will not load: the same next time. The media file
+    # is removed, so a backfill after the source is fixed fetches it again.
+    kind = Kind.PERMANENT
+
+
+def _die_with_parent(parent: int) -> None:
+    """Worker initializer: end this worker when the process that started it dies, even by SIGKILL.
+
+    A killed ingest never runs the pool's shutdown, and an orphaned worker holds its model (~670 MB)
+    forever. Linux's PR_SET_PDEATHSIG signals us when the parent thread exits; the watchdog covers
+    other systems and the race where the parent died before the call.
+    """
+    import ctypes
+    import os
+    import signal
+    import sys
+    import threading
+
+    if sys.platform.startswith("linux"):
+        with contextlib.suppress(OSError, AttributeError):
+            ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL, 0, 0, 0)  # 1 = PR_SET_PDEATHSIG
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(0.5)
+        os._exit(1)
+
+    if os.getppid() != parent:
+        os._exit(1)
+    threading.Thread(target=watch, name="die-with-parent", daemon=True).start()
 
 
 def model_path(name: str) -> str:
@@ -159,7 +191,14 @@ def parallel(settings: Settings, jobs: list[tuple[str, Path]]) -> Iterator[dict[
         return
     ordered = sorted(jobs, key=lambda job: job[1].stat().st_size, reverse=True)
     # spawn, not fork: the parent may be an Airflow task with threads and open connections.
-    with ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn")) as pool:
+    import os
+
+    with ProcessPoolExecutor(
+        max_workers=workers,
+        mp_context=multiprocessing.get_context("spawn"),
+        initializer=_die_with_parent,
+        initargs=(os.getpid(),),
+    ) as pool:
         futures = {video_id: pool.submit(transcribe_file, video_id, audio, settings) for video_id, audio in ordered}
         try:
             yield futures

@@ -1,0 +1,94 @@
+"""A failure's kind is declared by the exception class that raises it (issue 11, item 12; STYLE.md 11).
+
+`classify` reads messages only for third-party errors; one rule for HTTP 429, wherever it happens.
+"""
+
+from __future__ import annotations
+
+import ast
+import inspect
+
+import pytest
+import yt_dlp
+
+from tubescribe import errors
+from tubescribe.discover import DiscoverError
+from tubescribe.errors import DeferredError, DiskFullError, Kind, NotMediaError, TubescribeError, classify, hint
+from tubescribe.transcribe import TranscribeError
+
+
+class _Ours(TubescribeError):
+    kind = Kind.DEFERRED
+
+
+@pytest.mark.parametrize(
+    ("cls", "kind"),
+    [
+        (DeferredError, Kind.DEFERRED),
+        (NotMediaError, Kind.PERMANENT),
+        (TranscribeError, Kind.PERMANENT),
+        (DiscoverError, Kind.PERMANENT),
+        (_Ours, Kind.DEFERRED),
+    ],
+)
+def test_our_errors_carry_the_kind_their_class_declares(cls: type[TubescribeError], kind: Kind) -> None:
+    assert classify(cls("x")) is kind
+
+
+def test_a_class_kind_wins_over_words_in_its_message() -> None:
+    # A message quoting a platform must not change what our class already decided.
+    assert classify(_Ours("HTTP Error 429: Too Many Requests")) is Kind.DEFERRED
+    assert classify(NotMediaError("connection timed out while reading")) is Kind.PERMANENT
+
+
+def test_an_instance_may_carry_the_kind_of_the_third_party_error_it_wraps() -> None:
+    original = yt_dlp.utils.DownloadError("ERROR: HTTP Error 429: Too Many Requests")
+    wrapped = DiscoverError("could not list", kind=classify(original))
+    assert wrapped.kind is Kind.BLOCKED
+    assert not wrapped.transient
+    assert DiscoverError("x").kind is Kind.PERMANENT, "an instance's kind must not leak into the class"
+
+
+@pytest.mark.parametrize(
+    ("message", "kind"),
+    [
+        # One rule for 429: listing or downloading, it is a block, never a transient retry.
+        ("[generic] feed: Unable to download webpage: HTTP Error 429: Too Many Requests", Kind.BLOCKED),
+        ("ERROR: unable to download video data: HTTP Error 429: Too Many Requests", Kind.BLOCKED),
+        ("HTTP Error 401: Unauthorized (caused by <HTTPError 401: Unauthorized>)", Kind.PERMANENT),
+        ("HTTP Error 403: Forbidden (caused by <HTTPError 403: Forbidden>)", Kind.PERMANENT),
+        ("file:// URLs are disabled by default in yt-dlp for security reasons.", Kind.PERMANENT),
+        ("No connection adapters were found for 'file:///etc/hostname'", Kind.PERMANENT),
+        ("Did not get any data blocks", Kind.PERMANENT),
+        ("HTTP Error 503: Service Unavailable", Kind.TRANSIENT),
+        ("Read timed out", Kind.TRANSIENT),
+    ],
+)
+def test_a_third_party_error_is_classified_by_its_message(message: str, kind: Kind) -> None:
+    assert classify(yt_dlp.utils.DownloadError(message)) is kind
+
+
+def test_disk_full_from_the_os_or_sqlite_is_its_own_error() -> None:
+    import errno
+    import sqlite3
+
+    assert classify(OSError(errno.ENOSPC, "No space left on device")) is DiskFullError.kind
+    assert classify(sqlite3.OperationalError("database or disk is full")) is DiskFullError.kind
+    message = str(DiskFullError("/data/home", "writing a transcript"))
+    assert "/data/home" in message and "free" in message
+
+
+def test_401_advises_checking_the_key_and_403_access() -> None:
+    assert "check the key" in hint("HTTP Error 401: Unauthorized")
+    assert "403" in hint("HTTP Error 403: Forbidden")
+    assert hint("HTTP Error 404: Not Found") == ""
+
+
+def test_classify_names_no_class_as_a_string() -> None:
+    """No table of class names: a renamed class would silently lose its kind."""
+    tree = ast.parse(inspect.getsource(errors))
+    ours = {node.name for node in ast.walk(tree) if isinstance(node, ast.ClassDef)}
+    ours |= {"DownloadError", "TranscribeError", "ContractError", "SummaryContractError", "SummaryRefusedError"}
+    strings = {node.value for node in ast.walk(tree) if isinstance(node, ast.Constant) and isinstance(node.value, str)}
+    assert not ours & strings
+    assert "__name__" not in inspect.getsource(errors.classify)

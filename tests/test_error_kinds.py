@@ -7,13 +7,17 @@ from __future__ import annotations
 
 import ast
 import inspect
+from pathlib import Path
 
 import pytest
 import yt_dlp
 
+from fake_openai import FakeOpenAI, completion
+from openai_support import VALID, short, summarizer, video
 from tubescribe import errors
 from tubescribe.discover import DiscoverError
 from tubescribe.errors import DeferredError, DiskFullError, Kind, NotMediaError, TubescribeError, classify, hint
+from tubescribe.openai_summarizer import REPAIR_ANSWER_CHARS
 from tubescribe.transcribe import TranscribeError
 
 
@@ -92,3 +96,17 @@ def test_classify_names_no_class_as_a_string() -> None:
     strings = {node.value for node in ast.walk(tree) if isinstance(node, ast.Constant) and isinstance(node.value, str)}
     assert not ours & strings
     assert "__name__" not in inspect.getsource(errors.classify)
+
+
+def test_a_repair_request_quotes_a_runaway_answer_only_as_a_bounded_excerpt(
+    tmp_path: Path, openai_server: FakeOpenAI, openai_env: None
+) -> None:
+    runaway = "Here is the summary. " + "and then " * 20_000 + "THE END"
+    openai_server.script(completion(runaway), completion(VALID))
+    summarizer(tmp_path, openai_server).summarize(video(), short())
+    _, repair = openai_server.chat_requests()
+    quoted = repair.messages[-2]["content"]
+    assert len(quoted) <= REPAIR_ANSWER_CHARS + 100
+    assert quoted.startswith("Here is the summary.") and quoted.endswith("THE END"), "head and tail both kept"
+    assert "characters cut" in quoted
+    assert len(repair.last_user_text) < 5000

@@ -43,6 +43,10 @@ NOT_A_COMPLETION = (
     "answered with something that is not a chat completion: is the base URL an OpenAI-compatible "
     "endpoint (usually ending in /v1)?"
 )
+# A bad answer is quoted back in the repair request only this far: a runaway answer (a model looping
+# until max_tokens) would otherwise double the request and could push it past the context window.
+REPAIR_ANSWER_CHARS = 4000
+REPAIR_PROBLEM_CHARS = 1500
 _FENCE_RE = re.compile(r"^```[a-zA-Z]*\s*\n?(.*?)\n?\s*```$", re.DOTALL)
 _CONTEXT_RE = re.compile(
     r"context[ _-]?(length|window)|maximum context|too many tokens|prompt is too long", re.IGNORECASE
@@ -166,7 +170,11 @@ class OpenAISummarizer:
             return _validate(answer)
         except _BadAnswer as problem:
             log.warning("%s: the answer is unusable, asking once for a repair", label)
-            repair = [*messages, {"role": "assistant", "content": answer}, _user(prompt.repair_turn(str(problem)))]
+            repair = [
+                *messages,
+                {"role": "assistant", "content": _excerpt(answer, REPAIR_ANSWER_CHARS)},
+                _user(prompt.repair_turn(_excerpt(str(problem), REPAIR_PROBLEM_CHARS))),
+            ]
         answer = self._complete(repair, f"{label} repair", tally)
         try:
             return _validate(answer)
@@ -365,6 +373,14 @@ def _validate(answer: str) -> tuple[Summary, str]:
     except ContractError as exc:
         raise _BadAnswer(str(exc)) from None
     return summary, json.dumps(data, ensure_ascii=False)
+
+
+def _excerpt(text: str, limit: int) -> str:
+    """`text`, or its head and tail with a note of how much was cut between them when over `limit`."""
+    if len(text) <= limit:
+        return text
+    head, tail = limit * 3 // 4, limit // 4
+    return f"{text[:head]}\n[... {len(text) - head - tail} characters cut ...]\n{text[-tail:]}"
 
 
 def _user(content: str) -> prompt.Message:

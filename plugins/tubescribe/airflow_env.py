@@ -7,17 +7,20 @@ first imported, so `configure()` must run before anything imports airflow.
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import logging
 import os
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from tubescribe.pools import CATALOG_POOL, NETWORK_POOL
 from tubescribe.settings import Settings
 
 log = logging.getLogger(__name__)
 
-CATALOG_POOL = "tubescribe_catalog"
 
 
 class AirflowSetupError(RuntimeError):
@@ -49,19 +52,53 @@ def configure(settings: Settings) -> dict[str, str]:
 
 
 def initialise(settings: Settings) -> None:
-    """Create or upgrade Airflow's metadata database and the catalog pool (idempotent, quick when done)."""
+    """Create or upgrade Airflow's metadata database and tubescribe's pools (idempotent, quick when done).
+
+    Two first ingests on a fresh home may start together: the lock makes the second wait for the
+    first's migration instead of migrating the same database at the same time.
+    """
     import airflow
-    from airflow.models.pool import Pool
     from airflow.utils.db import upgradedb
 
     marker = settings.airflow_home / f".initialised-{airflow.__version__}"
-    if not marker.exists():
-        log.info("initialising Airflow %s metadata in %s", airflow.__version__, settings.airflow_home)
-        upgradedb()
-        Pool.create_or_update_pool(
-            CATALOG_POOL, slots=1, description="single writer of the tubescribe catalog", include_deferred=False
-        )
-        marker.touch()
+    with _exclusive(settings.airflow_home / ".initialise.lock"):
+        if not marker.exists():
+            log.info("initialising Airflow %s metadata in %s", airflow.__version__, settings.airflow_home)
+            upgradedb()
+            marker.touch()
+        # Every time, so a changed TUBESCRIBE_PLATFORM_CONCURRENCY reaches the pool.
+        ensure_pools(settings)
+
+
+def ensure_pools(settings: Settings) -> None:
+    """Create or update tubescribe's pools; another process creating one at the same moment is fine."""
+    from airflow.models.pool import Pool
+    from sqlalchemy.exc import IntegrityError
+
+    wanted = (
+        (CATALOG_POOL, 1, "single writer of the tubescribe catalog"),
+        (NETWORK_POOL, settings.platform_concurrency, "listing and downloading, across all runs"),
+    )
+    for name, slots, description in wanted:
+        for attempt in range(2):
+            try:
+                Pool.create_or_update_pool(name, slots=slots, description=description, include_deferred=False)
+                break
+            except IntegrityError:
+                # A shared metadata database (no file lock there): someone inserted it first; now it updates.
+                if attempt:
+                    raise
+
+
+@contextlib.contextmanager
+def _exclusive(path: Path) -> Iterator[None]:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 def run_dag(dag_id: str, conf: dict[str, Any]) -> str:

@@ -22,7 +22,6 @@ from tubescribe.settings import Settings
 log = logging.getLogger(__name__)
 
 
-
 class AirflowSetupError(RuntimeError):
     """Airflow could not be configured or initialised."""
 

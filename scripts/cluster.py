@@ -55,6 +55,10 @@ PRODUCTION_WORKERS: dict[str, tuple[str, ...]] = {
     "worker-default": ("default",),
     "worker-transcribe": ("transcribe",),
 }
+# tubescribe settings every Celery worker gets. A task runs below Celery's prefork pool, in a daemonic
+# process, which Python forbids to start processes of its own ("daemonic processes are not allowed to have
+# children"), so transcription runs one decoder with the machine's threads instead of one process per core.
+WORKER_SETTINGS = {"TUBESCRIBE_WHISPER_WORKERS": "1"}
 # Set per machine rather than shared: each worker's own disk.
 PER_MACHINE = ("TUBESCRIBE_HOME", "TUBESCRIBE_SCRATCH_DIR")
 # Variables only the Airflow servers get: a worker reaches the metadata through the API server with the
@@ -161,7 +165,7 @@ def server_variables() -> dict[str, str | None]:
 
 def worker_variables() -> dict[str, str | None]:
     """What every worker sets: the servers' variables but the database and the signing secrets."""
-    return {k: v for k, v in server_variables().items() if k not in SERVER_ONLY}
+    return {**{k: v for k, v in server_variables().items() if k not in SERVER_ONLY}, **WORKER_SETTINGS}
 
 
 _ARGS = ("airflow_home", "dags_folder", "db_url", "broker_url", "result_backend", "api_url", "jwt_secret",
@@ -263,6 +267,7 @@ class Cluster:
                 "AIRFLOW__LOGGING__WORKER_LOG_SERVER_PORT": str(config["ports"][f"{name}_logs"]),
                 "AIRFLOW__CORE__HOSTNAME_CALLABLE": "cluster_hostname.worker_name",
                 "PYTHONPATH": os.pathsep.join(filter(None, [str(REPO / "scripts"), os.environ.get("PYTHONPATH")])),
+                **WORKER_SETTINGS,
                 "TUBESCRIBE_CLUSTER_WORKER": name,
                 "TUBESCRIBE_HOME": str(folder / "home"),
                 "TUBESCRIBE_SCRATCH_DIR": str(folder / "scratch"),

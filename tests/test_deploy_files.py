@@ -15,6 +15,9 @@ from typing import Any
 import pytest
 import yaml
 
+from tubescribe.pools import CATALOG_POOL, NETWORK_POOL
+from tubescribe.settings import Settings
+
 ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -60,7 +63,8 @@ def test_workers_get_the_shared_state_but_no_server_secrets(service):
 
 
 def test_compose_sets_no_variable_the_launcher_does_not_know():
-    known = set(cluster.server_variables()) | set(cluster.PER_MACHINE) | {"TUBESCRIBE_AIRFLOW_PASSWORD"}
+    known = set(cluster.server_variables()) | set(cluster.worker_variables()) | set(cluster.PER_MACHINE)
+    known |= {"TUBESCRIBE_AIRFLOW_PASSWORD"}
     for name, service in SERVICES.items():
         ours = {k for k in (service.get("environment") or {}) if k.startswith(OURS)}
         assert ours <= known, f"{name} sets {sorted(ours - known)}, unknown to scripts/cluster.py"
@@ -86,7 +90,13 @@ def test_init_job_runs_the_launchers_init_commands():
     script = SERVICES["init"]["command"][-1]
     for command in cluster.init_commands():
         assert shlex.join(command) in script.splitlines(), f"init does not run {shlex.join(command)}"
-    assert set(cluster.POOLS) == {"tubescribe_catalog", "tubescribe_network"}
+
+
+def test_pools_are_the_ones_the_tasks_use():
+    assert set(cluster.POOLS) == {CATALOG_POOL, NETWORK_POOL}
+    assert cluster.POOLS[CATALOG_POOL][0] == 1  # one writer of the catalog
+    # The network pool's slots are the platform concurrency every worker enforces.
+    assert cluster.POOLS[NETWORK_POOL][0] == Settings.platform_concurrency
 
 
 def test_every_long_running_service_has_a_healthcheck_and_waits_for_init():

@@ -23,6 +23,7 @@ from urllib.parse import quote
 import httpx
 
 from tubescribe.progress import Event
+from tubescribe.text import clean_text
 
 FINISHED = ("success", "failed")
 # Tasks whose return value lists the video ids of their batch; `load` returns what landed and what did not.
@@ -32,6 +33,10 @@ STAGES = ("download", "transcribe", "summarize")
 
 class RemoteError(RuntimeError):
     """Airflow's API could not be reached or refused a request; the message says what to check."""
+
+    def __init__(self, message: str, status: int | None = None) -> None:
+        super().__init__(message)
+        self.status = status  # the HTTP status Airflow answered, None when it could not be reached
 
 
 @dataclass(frozen=True)
@@ -97,7 +102,8 @@ class AirflowClient:
                 self._token = None
                 continue
             if resp.status_code >= 400:
-                raise RemoteError(f"{method} {path}: Airflow answered {resp.status_code}: {_detail(resp)}")
+                message = f"{method} {path}: Airflow answered {resp.status_code}: {_detail(resp)}"
+                raise RemoteError(message, resp.status_code)
             return resp.json() if resp.content else None
         raise AssertionError("unreachable")
 
@@ -110,7 +116,7 @@ class AirflowClient:
             try:
                 return dict(self.request("GET", f"/api/v2/dags/{quote(dag_id)}"))
             except RemoteError as exc:
-                if " 404:" not in str(exc) or time.monotonic() > deadline:
+                if exc.status != 404 or time.monotonic() > deadline:
                     raise
             time.sleep(2.0)
 
@@ -150,7 +156,7 @@ class AirflowClient:
         try:
             answer = self.request("GET", f"{path}/xcomEntries/return_value", params={"map_index": map_index})
         except RemoteError as exc:
-            if " 404:" in str(exc):
+            if exc.status == 404:
                 return None
             raise
         value = answer["value"]
@@ -191,6 +197,11 @@ class RemoteRun:
             time.sleep(self.poll_s)
 
     def _changes(self, ti: TaskInstance) -> Iterator[Event]:
+        # What the server sent is data: no control codes reach the terminal (the ids are checked by the workers).
+        for event in self._translate(ti):
+            yield Event(clean_text(event.video_id), event.stage, event.status, clean_text(event.detail))
+
+    def _translate(self, ti: TaskInstance) -> Iterator[Event]:
         key = (ti.task_id, ti.map_index)
         now = (ti.state, ti.try_number)
         if self._seen.get(key) == now:

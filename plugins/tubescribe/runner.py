@@ -118,8 +118,13 @@ def _run_remote(
         with remote.AirflowClient(api_url) as client:
             run = remote.start(api_url, dag_id, conf, client=client)
             console.print(f"triggered {dag_id} run {escape(run.run_id)} on {escape(api_url)}")
-            for event in run.events():
-                show(event)
+            try:
+                for event in run.events():
+                    show(event)
+            except KeyboardInterrupt:
+                # The run belongs to the deployment now: stopping the CLI does not stop it.
+                console.print(f"\nstopped following; run {escape(run.run_id)} goes on in Airflow at {escape(api_url)}")
+                raise
     except remote.RemoteError as exc:
         console.print(f"[red]error:[/red] {escape(str(exc))}")
         return "failed", f"Airflow: {escape(api_url)}"

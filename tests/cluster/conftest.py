@@ -127,6 +127,11 @@ class LoopbackCluster:
         for path in sorted((self.root / "logs").glob("*.log")):
             text = path.read_text(errors="replace").splitlines()[-lines:]
             parts.append(f"----- {path.name} -----\n" + "\n".join(text))
+        # The newest task logs, from each worker's own disk.
+        tasks = sorted((self.root / "workers").glob("*/airflow/logs/**/*.log"), key=lambda p: p.stat().st_mtime)
+        for path in tasks[-4:]:
+            text = path.read_text(errors="replace").splitlines()[-15:]
+            parts.append(f"----- task log {path.relative_to(self.root)} -----\n" + "\n".join(text))
         return "\n" + "\n".join(parts)
 
 

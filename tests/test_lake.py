@@ -333,3 +333,18 @@ def test_a_lake_transaction_conflict_is_retried(lake: Settings) -> None:
         rival.close()
     assert len(tries) == 2
     assert rows(lake, "SELECT title FROM channels") == [("ours",)]
+
+
+def test_exports_read_the_lake(lake: Settings, tmp_path: Path) -> None:
+    import duckdb
+
+    from tubescribe.export import export_pages, export_tables
+
+    stage(Store(lake), "rust")
+    load_videos(lake, ["rust"], TKEY, "k1")
+    written = export_tables(lake, tmp_path / "tables", "parquet")
+    assert sorted(p.stem for p in written) == sorted([*TABLES, "stage_runs"])
+    videos = duckdb.sql(f"SELECT video_id FROM '{tmp_path / 'tables' / 'videos.parquet'}'").fetchall()
+    assert videos == [("rust",)]
+    pages = export_pages(lake, tmp_path / "pages", subtitles="srt", markdown=True)
+    assert pages and all(path.exists() for path in pages)

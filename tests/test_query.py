@@ -215,18 +215,19 @@ def test_cli_csv_output_from_stdin(cli_home: Path) -> None:
     assert done.stdout.splitlines()[:2] == ["video_id,status", "broken,failed"]
 
 
-def test_cli_refusal_is_a_clear_error_and_exit_code_2(cli_home: Path, tmp_path: Path) -> None:
+def test_cli_refusal_is_a_clear_error_and_exit_code_1(cli_home: Path, tmp_path: Path) -> None:
     done = tubescribe(cli_home, "query", f"COPY videos TO '{tmp_path}/x.csv'")
-    assert done.returncode == 2
+    assert done.returncode == 1 and done.stdout == ""
     assert "COPY refused" in done.stderr and "tubescribe export" in done.stderr
     assert not (tmp_path / "x.csv").exists()
 
 
 def test_cli_timeout_option(cli_home: Path) -> None:
     done = tubescribe(cli_home, "query", "--timeout", "0.3", "SELECT count(*) FROM range(100000000000)")
-    assert done.returncode == 2 and "stopped after 0.3 s" in done.stderr
+    assert done.returncode == 1 and "stopped after 0.3 s" in done.stderr
 
 
 def test_cli_missing_file_says_so(cli_home: Path, tmp_path: Path) -> None:
     done = tubescribe(cli_home, "query", "--file", str(tmp_path / "nope.sql"))
-    assert done.returncode == 2 and "cannot read" in done.stderr
+    assert done.returncode == 2 and "cannot read" in done.stderr  # a usage error
+    assert "Traceback" not in done.stderr

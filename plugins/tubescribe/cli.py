@@ -1,50 +1,119 @@
-"""The `tubescribe` command line."""
+"""The `tubescribe` command line.
+
+Exit status: 0 success, 1 a runtime error (bad SQL, an unknown video, no catalog, a run that did not
+land), 2 a usage error (an unknown option, a bad date, an unreadable --file). Errors go to stderr,
+without tracebacks: `main` is the one place that turns our errors into a message and a status.
+Everything printed goes through terminal.py, which escapes untrusted text.
+"""
 
 from __future__ import annotations
 
 import json
 import sys
-from datetime import date
+from datetime import datetime
+from enum import StrEnum
+from functools import cache
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 from rich.console import Console
-from rich.table import Table
 
-from tubescribe.settings import Settings, SettingsError
+from tubescribe.settings import Settings
 
 app = typer.Typer(
     help="Turn video channels into a DuckDB catalog of transcripts, summaries and topics.",
     no_args_is_help=True,
-    add_completion=False,
+    rich_markup_mode=None,
+    pretty_exceptions_enable=False,
 )
 channels_app = typer.Typer(
     help="The channels the nightly DAG ingests (channels.toml in the home).", no_args_is_help=True
 )
 app.add_typer(channels_app, name="channels")
-console = Console()
-err = Console(stderr=True)
+
+DATE = ["%Y-%m-%d"]
+# Our failures a user can act on, by the module that raises them; `main` reports them as exit 1. Looked
+# up only in modules already imported (a module not imported cannot have raised), so startup stays light.
+RUNTIME_ERRORS = (
+    ("tubescribe.query", "QueryError"),
+    ("tubescribe.search", "SearchError"),
+    ("tubescribe.sandbox", "SandboxError"),
+    ("tubescribe.catalog", "CatalogError"),
+    ("tubescribe.export", "ExportError"),
+    ("tubescribe.channels", "ChannelsFileError"),
+    ("tubescribe.discover", "DiscoverError"),
+    ("tubescribe.remote", "RemoteError"),
+)
+USAGE_ERRORS = (("tubescribe.settings", "SettingsError"),)
 
 
-def _fail(message: str, code: int = 2) -> None:
-    err.print(f"[red]error:[/red] {message}")
-    raise typer.Exit(code)
+class QueryFormat(StrEnum):
+    table = "table"
+    csv = "csv"
+    json = "json"
+
+
+class SearchFormat(StrEnum):
+    table = "table"
+    json = "json"
+
+
+class ExportFormat(StrEnum):
+    parquet = "parquet"
+    csv = "csv"
+    jsonl = "jsonl"
+
+
+class SubtitleFormat(StrEnum):
+    srt = "srt"
+    vtt = "vtt"
+
+
+@cache
+def _out() -> Console:
+    from tubescribe.terminal import console
+
+    return console()
+
+
+@cache
+def _err() -> Console:
+    from tubescribe.terminal import console
+
+    return console(stderr=True)
+
+
+def _version(value: bool) -> None:
+    if value:
+        from importlib.metadata import version
+
+        print(f"tubescribe {version('tubescribe')}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: Annotated[
+        bool, typer.Option("--version", callback=_version, is_eager=True, help="Print the version and exit")
+    ] = False,
+) -> None:
+    """Turn video channels into a DuckDB catalog of transcripts, summaries and topics."""
 
 
 def _settings(**overrides: Any) -> Settings:
-    try:
-        return Settings.load(**overrides)
-    except SettingsError as exc:
-        _fail(str(exc))
-        raise
+    return Settings.load(**overrides)
+
+
+def _day(value: datetime | None) -> str | None:
+    return value.date().isoformat() if value else None
 
 
 @app.command()
 def ingest(
     urls: Annotated[list[str], typer.Argument(help="Channel, playlist or feed URLs")],
-    since: Annotated[str | None, typer.Option(help="First publish date, inclusive (YYYY-MM-DD)")] = None,
-    until: Annotated[str | None, typer.Option(help="Last publish date, inclusive (YYYY-MM-DD)")] = None,
+    since: Annotated[datetime | None, typer.Option(formats=DATE, help="First publish date, inclusive")] = None,
+    until: Annotated[datetime | None, typer.Option(formats=DATE, help="Last publish date, inclusive")] = None,
     limit: Annotated[int | None, typer.Option(min=1, help="At most this many videos per URL, newest first")] = None,
     summarizer: Annotated[str | None, typer.Option(help="local (offline) or openai")] = None,
     whisper_model: Annotated[str | None, typer.Option(help="faster-whisper model name or local path")] = None,
@@ -52,14 +121,8 @@ def ingest(
     """Run the backfill DAG in-process for URLS and load the results into the catalog."""
     from tubescribe.runner import ingest as run_ingest
 
-    for value, name in ((since, "--since"), (until, "--until")):
-        if value:
-            try:
-                date.fromisoformat(value)
-            except ValueError:
-                _fail(f"{name} {value!r} is not a date like 2024-01-31")
     settings = _settings(summarizer=summarizer, whisper_model=whisper_model)
-    ok = run_ingest(settings, urls, since=since, until=until, limit=limit, console=console)
+    ok = run_ingest(settings, urls, since=_day(since), until=_day(until), limit=limit, console=_out())
     raise typer.Exit(0 if ok else 1)
 
 
@@ -72,94 +135,85 @@ def resummarize(
 ) -> None:
     """Summarize videos already in the catalog again (no download, no transcription); older summaries stay."""
     from tubescribe.runner import resummarize as run_resummarize
+    from tubescribe.sandbox import valid_filter
 
-    ok = run_resummarize(_settings(summarizer=summarizer), where, console)
+    # Checked here too, so a bad filter is refused before a DAG run starts.
+    where = valid_filter(where) if where is not None else None
+    ok = run_resummarize(_settings(summarizer=summarizer), where, _out())
     raise typer.Exit(0 if ok else 1)
+
+
+def _sql_text(sql: str | None, file: Path | None) -> str:
+    if file is not None:
+        try:
+            return file.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            reason = exc.strerror if isinstance(exc, OSError) else "not UTF-8 text"
+            raise typer.BadParameter(f"cannot read {file}: {reason}", param_hint="--file") from None
+    if sql is not None:
+        return sql
+    if not sys.stdin.isatty():
+        return sys.stdin.read()
+    raise typer.BadParameter("give SQL as an argument, with --file, or on stdin", param_hint="SQL")
 
 
 @app.command()
 def query(
     sql: Annotated[str | None, typer.Argument(help="SQL to run (or use --file, or pipe it on stdin)")] = None,
     file: Annotated[Path | None, typer.Option("--file", "-f", help="Read the SQL from a file")] = None,
-    fmt: Annotated[str, typer.Option("--format", help="table, csv or json")] = "table",
+    fmt: Annotated[QueryFormat, typer.Option("--format", help="How to print the rows")] = QueryFormat.table,
     timeout: Annotated[float, typer.Option(min=0.1, help="Stop the query after this many seconds")] = 30.0,
     memory_limit: Annotated[str, typer.Option(help="DuckDB memory limit for the query, e.g. 2GB")] = "1GB",
 ) -> None:
     """Run read-only SQL against the catalog (no writes, files, extensions or settings)."""
-    from tubescribe.query import QueryError, render, run_query
+    from tubescribe.query import stream_query
+    from tubescribe.terminal import print_rows
 
-    if fmt not in ("table", "csv", "json"):
-        _fail("--format must be table, csv or json")
-    if file is not None:
-        try:
-            text = file.read_text(encoding="utf-8")
-        except OSError as exc:
-            _fail(f"cannot read {file}: {exc.strerror}")
-            return
-    elif sql is not None:
-        text = sql
-    elif not sys.stdin.isatty():
-        text = sys.stdin.read()
-    else:
-        _fail("give SQL as an argument, with --file, or on stdin")
-        return
-    try:
-        columns, rows = run_query(_settings(), text, timeout_s=timeout, memory_limit=memory_limit)
-    except QueryError as exc:
-        _fail(str(exc))
-        return
-    render(console, columns, rows, fmt)
+    text = _sql_text(sql, file)
+    with stream_query(_settings(), text, timeout_s=timeout, memory_limit=memory_limit) as (columns, types, batches):
+        print_rows(_out(), columns, batches, fmt.value, types, err=_err())
 
 
 @app.command()
 def search(
     text: Annotated[str, typer.Argument(help="Words to find in transcripts and summaries")],
     channel: Annotated[str | None, typer.Option(help="Only this channel (id, URL, or part of its title)")] = None,
-    since: Annotated[str | None, typer.Option(help="Only videos published on or after (YYYY-MM-DD)")] = None,
+    since: Annotated[datetime | None, typer.Option(formats=DATE, help="Only videos published on or after")] = None,
     limit: Annotated[int, typer.Option(min=1, help="At most this many hits")] = 10,
-    fmt: Annotated[str, typer.Option("--format", help="table or json")] = "table",
+    fmt: Annotated[SearchFormat, typer.Option("--format", help="How to print the hits")] = SearchFormat.table,
 ) -> None:
     """Full-text search (BM25): each hit links to the second it was said."""
-    from tubescribe.search import SearchError, render_hits
     from tubescribe.search import search as run_search
+    from tubescribe.terminal import print_hits
 
-    if fmt not in ("table", "json"):
-        _fail("--format must be table or json")
-    try:
-        first = date.fromisoformat(since) if since else None
-    except ValueError:
-        _fail(f"--since {since!r} is not a date like 2024-01-31")
-        return
-    try:
-        hits = run_search(_settings(), text, channel=channel, since=first, limit=limit)
-    except SearchError as exc:
-        _fail(str(exc))
-        return
-    render_hits(console, hits, text, fmt)
+    first = since.date() if since else None
+    hits = run_search(_settings(), text, channel=channel, since=first, limit=limit)
+    print_hits(_out(), hits, text, fmt.value)
 
 
 @app.command()
 def export(
-    fmt: Annotated[str | None, typer.Option("--format", help="Tables as parquet, csv or jsonl")] = None,
+    fmt: Annotated[
+        ExportFormat | None, typer.Option("--format", help="Tables as parquet (default), csv or jsonl")
+    ] = None,
     out: Annotated[Path, typer.Option(help="Folder to write into (created if missing)")] = Path("tubescribe-export"),
     markdown: Annotated[bool, typer.Option("--markdown", help="One Markdown page per video")] = False,
-    subtitles: Annotated[str | None, typer.Option(help="Subtitles per video from the segments: srt or vtt")] = None,
+    subtitles: Annotated[SubtitleFormat | None, typer.Option(help="Subtitles per video from the segments")] = None,
     video: Annotated[list[str] | None, typer.Option(help="Only this video for --markdown/--subtitles")] = None,
 ) -> None:
     """Export the catalog's tables (default: parquet), per-video Markdown, or subtitles."""
-    from tubescribe.export import ExportError, export_pages, export_tables
+    from tubescribe.export import export_pages, export_tables
+    from tubescribe.terminal import print_line
 
     settings = _settings()
-    try:
-        written = []
-        if fmt is not None or not (markdown or subtitles):
-            written += export_tables(settings, out, fmt or "parquet")
-        if markdown or subtitles:
-            written += export_pages(settings, out, video or (), subtitles=subtitles, markdown=markdown)
-    except ExportError as exc:
-        _fail(str(exc))
-        return
-    console.print(f"wrote {len(written)} files under {out.expanduser().resolve()}")
+    written = []
+    if fmt is not None or not (markdown or subtitles):
+        written += export_tables(settings, out, (fmt or ExportFormat.parquet).value)
+    if markdown or subtitles:
+        written += export_pages(
+            settings, out, video or (), subtitles=subtitles.value if subtitles else None, markdown=markdown
+        )
+    print_line(_out(), f"wrote {len(written)} files under {out.expanduser().resolve()}")
 
 
 @app.command()
@@ -173,12 +227,10 @@ def schema() -> None:
 @app.command()
 def show(video_id: str) -> None:
     """Show one video: its metadata, summary, topics and transcript opening."""
-    from tubescribe.query import QueryError, show_video
+    from tubescribe.query import video_detail
+    from tubescribe.terminal import print_video
 
-    try:
-        show_video(console, _settings(), video_id)
-    except QueryError as exc:
-        _fail(str(exc))
+    print_video(_out(), video_detail(_settings(), video_id))
 
 
 @app.command()
@@ -188,14 +240,14 @@ def demo(
     """Serve the bundled sample channel on 127.0.0.1, ingest it, and print the catalog."""
     from tubescribe.runner import demo as run_demo
 
-    ok = run_demo(_settings(summarizer=summarizer), console)
+    ok = run_demo(_settings(summarizer=summarizer), _out())
     raise typer.Exit(0 if ok else 1)
 
 
 @channels_app.command("add")
 def channels_add(
     url: str,
-    since: Annotated[str | None, typer.Option(help="Ignore videos published before this date")] = None,
+    since: Annotated[datetime | None, typer.Option(formats=DATE, help="Ignore videos published before")] = None,
     max_videos: Annotated[int | None, typer.Option(min=1, help="At most this many videos, newest first")] = None,
     include: Annotated[str | None, typer.Option(help="Only titles matching this regex")] = None,
     exclude: Annotated[str | None, typer.Option(help="Skip titles matching this regex")] = None,
@@ -206,11 +258,11 @@ def channels_add(
 ) -> None:
     """Register a channel for the nightly run, with rules for which of its videos to ingest."""
     from tubescribe.channels import Channel, add_channel
-    from tubescribe.discover import DiscoverError
+    from tubescribe.terminal import print_line
 
     channel = Channel(
         url,
-        date.fromisoformat(since) if since else None,
+        since.date() if since else None,
         max_videos,
         include,
         exclude,
@@ -219,47 +271,61 @@ def channels_add(
         skip_shorts,
         skip_live,
     )
-    try:
-        added = add_channel(_settings(), channel)
-    except (DiscoverError, ValueError) as exc:
-        _fail(str(exc))
-        return
-    console.print(f"added {url}" if added else f"{url} is already registered")
+    added = add_channel(_settings(), channel)
+    print_line(_out(), f"added {url}" if added else f"{url} is already registered")
 
 
 @channels_app.command("list")
 def channels_list() -> None:
     """List the registered channels."""
-    from tubescribe.channels import ChannelsFileError, load_channels
+    from tubescribe.channels import load_channels
+    from tubescribe.terminal import print_table
 
-    try:
-        channels = load_channels(_settings())
-    except ChannelsFileError as exc:
-        _fail(str(exc))
-        return
-    table = Table("url", "since", "max videos", "rules")
-    for channel in channels:
+    rows = []
+    for channel in load_channels(_settings()):
         rules = ", ".join(
             f"{name}={getattr(channel, name)}"
             for name in ("include", "exclude", "min_duration_s", "max_duration_s", "skip_shorts", "skip_live")
             if getattr(channel, name) not in (None, False)
         )
-        table.add_row(channel.url, str(channel.since or ""), str(channel.max_videos or ""), rules)
-    console.print(table)
+        rows.append((channel.url, channel.since, channel.max_videos, rules))
+    print_table(_out(), ["url", "since", "max videos", "rules"], rows)
+
+
+class NotRegistered(RuntimeError):
+    """`channels remove` was given a URL that is not registered."""
 
 
 @channels_app.command("remove")
 def channels_remove(url: str) -> None:
     """Unregister a channel (its videos stay in the catalog)."""
     from tubescribe.channels import remove_channel
+    from tubescribe.terminal import print_line
 
     if not remove_channel(_settings(), url):
-        _fail(f"{url} is not registered", code=1)
-    console.print(f"removed {url}")
+        raise NotRegistered(f"{url} is not registered; `tubescribe channels list` shows what is")
+    print_line(_out(), f"removed {url}")
+
+
+def _kinds(names: tuple[tuple[str, str], ...]) -> tuple[type[BaseException], ...]:
+    return tuple(getattr(sys.modules[m], n) for m, n in names if m in sys.modules)
 
 
 def main() -> None:
-    app()
+    """Run the command; our own errors become `error: ...` on stderr and exit 1 (2 for bad settings)."""
+    from tubescribe.terminal import error
+
+    try:
+        app()
+    except Exception as exc:
+        usage = _kinds(USAGE_ERRORS)
+        if isinstance(exc, usage):
+            error(_err(), exc)
+            sys.exit(2)
+        if isinstance(exc, (*_kinds(RUNTIME_ERRORS), NotRegistered)):
+            error(_err(), exc)
+            sys.exit(1)
+        raise
 
 
 if __name__ == "__main__":

@@ -10,6 +10,8 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from tubescribe.text import clean_text
+
 log = logging.getLogger("tubescribe.progress")
 
 
@@ -32,7 +34,8 @@ def listen(callback: Callable[[Event], None]) -> Callable[[], None]:
 
 def emit(video_id: str, stage: str, status: str, detail: str = "") -> None:
     """Report one video's progress through a stage."""
-    event = Event(video_id, stage, status, detail)
+    # Details carry untrusted text (HTTP reasons, titles, model errors): no control codes in logs or terminals.
+    event = Event(clean_text(video_id), stage, status, clean_text(detail))
     level = logging.WARNING if status == "failed" else logging.INFO
     log.log(level, "%s %s %s%s", stage, status, video_id, f": {detail}" if detail else "")
     for callback in list(_listeners):

@@ -1,22 +1,29 @@
-"""Asking the catalog: sandboxed SQL (see sandbox.py), rendered as a table, CSV or JSON, and `show` for one video."""
+"""Asking the catalog: sandboxed SQL (see sandbox.py), streamed or collected, and one video's details for `show`.
+
+Nothing here prints: terminal.py renders what these functions return.
+"""
 
 from __future__ import annotations
 
-import csv
-import json
-from decimal import Decimal
-from typing import Any
-
-from rich.console import Console
-from rich.table import Table
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 from tubescribe.catalog import CatalogError, connect_read_only, run_sql
-from tubescribe.sandbox import DEFAULT_MEMORY_LIMIT, DEFAULT_TIMEOUT_S, SandboxError, execute, sandboxed
+from tubescribe.sandbox import DEFAULT_MEMORY_LIMIT, DEFAULT_TIMEOUT_S, SandboxError, execute, sandboxed, streaming
 from tubescribe.settings import Settings
+
+if TYPE_CHECKING:
+    from rich.console import Console
 
 
 class QueryError(RuntimeError):
     """A query was refused or failed; the message says why."""
+
+
+class UnknownVideo(QueryError):
+    """`show` was asked for a video the catalog does not have."""
 
 
 def run_query(
@@ -26,6 +33,21 @@ def run_query(
     try:
         with sandboxed(settings, memory_limit) as con:
             return execute(con, sql, timeout_s)
+    except SandboxError as exc:
+        raise QueryError(str(exc)) from None
+
+
+@contextmanager
+def stream_query(
+    settings: Settings, sql: str, timeout_s: float = DEFAULT_TIMEOUT_S, memory_limit: str = DEFAULT_MEMORY_LIMIT
+) -> Iterator[tuple[list[str], list[str], Iterator[Sequence[tuple[Any, ...]]]]]:
+    """`run_query` that yields (columns, type names, batches of rows) read as they are consumed.
+
+    A result of any size costs a batch of memory; the time limit covers the reading.
+    """
+    try:
+        with sandboxed(settings, memory_limit) as con, streaming(con, sql, timeout_s) as result:
+            yield result
     except SandboxError as exc:
         raise QueryError(str(exc)) from None
 
@@ -48,71 +70,30 @@ def run_named(
         return [d[0] for d in con.description or []], rows
 
 
-def _plain(value: Any) -> Any:
-    if isinstance(value, Decimal):
-        return float(value)
-    if isinstance(value, (list, tuple)):
-        return [_plain(v) for v in value]
-    if isinstance(value, dict):
-        return {k: _plain(v) for k, v in value.items()}
-    if hasattr(value, "isoformat"):
-        return value.isoformat()
-    return value
+@dataclass(frozen=True)
+class VideoDetail:
+    """What `tubescribe show` prints: the overview row, the newest summary's sections, the transcript."""
+
+    video: dict[str, Any]
+    sections: list[tuple[Any, ...]]  # idx, title, start_s, end_s, bullets, topics
+    transcript: tuple[str, str, float] | None  # text, model, seconds
+
+
+def video_detail(settings: Settings, video_id: str) -> VideoDetail:
+    """One video's metadata, newest summary's sections and transcript; UnknownVideo if it is not there."""
+    columns, rows = run_named(settings, "queries/video", {"video_id": video_id})
+    if not rows:
+        raise UnknownVideo(
+            f'no video {video_id!r} in the catalog; `tubescribe query "SELECT video_id, title FROM videos"` lists them'
+        )
+    _, sections = run_named(settings, "queries/video_sections", {"video_id": video_id})
+    _, transcript = run_named(settings, "queries/video_transcript", {"video_id": video_id})
+    text = (transcript[0][0], transcript[0][1], transcript[0][2]) if transcript else None
+    return VideoDetail(dict(zip(columns, rows[0], strict=True)), sections, text)
 
 
 def render(console: Console, columns: list[str], rows: list[tuple[Any, ...]], fmt: str) -> None:
-    """Print rows as a table, CSV or JSON (one object per row)."""
-    if fmt == "json":
-        print(
-            json.dumps(
-                [dict(zip(columns, map(_plain, row), strict=True)) for row in rows], ensure_ascii=False, indent=1
-            )
-        )
-    elif fmt == "csv":
-        writer = csv.writer(console.file)
-        writer.writerow(columns)
-        writer.writerows(
-            [[json.dumps(_plain(v)) if isinstance(v, (list, dict)) else _plain(v) for v in row] for row in rows]
-        )
-    else:
-        table = Table(*columns)
-        for row in rows:
-            table.add_row(*("" if v is None else str(_plain(v)) for v in row))
-        console.print(table)
+    """Print collected rows; kept for runner.demo, which should call terminal.print_rows itself."""
+    from tubescribe.terminal import print_rows
 
-
-def show_video(console: Console, settings: Settings, video_id: str) -> None:
-    """Print one video's metadata, newest summary, topics and transcript opening."""
-    columns, rows = run_named(settings, "queries/video", {"video_id": video_id})
-    if not rows:
-        raise QueryError(
-            f'no video {video_id!r} in the catalog; `tubescribe query "SELECT video_id, title FROM videos"` lists them'
-        )
-    video = dict(zip(columns, rows[0], strict=True))
-    _, sections = run_named(settings, "queries/video_sections", {"video_id": video_id})
-    _, transcript = run_named(settings, "queries/video_transcript", {"video_id": video_id})
-    console.rule(f"[bold]{video['title']}")
-    console.print(f"{video_id} · {video['channel']} · {video['published_at'] or 'date unknown'} · {video['status']}")
-    if video["failed_stage"]:
-        console.print(f"[red]failed at {video['failed_stage']}: {video['error_message']}[/red]")
-    if video["introduction"]:
-        console.print(f"\n{video['introduction']}\n")
-    for _idx, title, start_s, end_s, bullets, topics in sections:
-        when = f" [dim]{_clock(start_s)}–{_clock(end_s)}[/dim]" if start_s is not None else ""
-        console.print(f"[bold]{title}[/bold]{when}")
-        for bullet in bullets or []:
-            console.print(f"  • {bullet}")
-        console.print(f"  [cyan]{', '.join(topics or [])}[/cyan]")
-    if video["topics"]:
-        console.print(f"\n[cyan]topics:[/cyan] {', '.join(video['topics'])}")
-        console.print(f"[cyan]general topics:[/cyan] {', '.join(video['general_topics'] or [])}")
-    if transcript:
-        text, model, seconds = transcript[0]
-        console.print(f"\n[dim]transcript ({model}, {seconds:.0f} s):[/dim] {text[:400]}…")
-
-
-def _clock(seconds: float | None) -> str:
-    if seconds is None:
-        return "?"
-    minutes, secs = divmod(int(seconds), 60)
-    return f"{minutes}:{secs:02d}"
+    print_rows(console, columns, [rows], fmt)

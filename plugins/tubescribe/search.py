@@ -8,17 +8,12 @@ transaction, so search never lags the catalog and a load costs what its own vide
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from datetime import date
 from typing import TYPE_CHECKING
 from urllib.parse import quote
-
-from rich.console import Console
-from rich.table import Table
-from rich.text import Text
 
 from tubescribe.catalog import run_sql
 from tubescribe.sandbox import DEFAULT_TIMEOUT_S, SandboxError, execute_named, sandboxed
@@ -126,7 +121,7 @@ def moment_link(extractor: str, video_id: str, url: str, seconds: float) -> str:
     return f"{url.split('#', 1)[0]}#t={at}"
 
 
-def _pattern(query: str) -> re.Pattern[str] | None:
+def match_pattern(query: str) -> re.Pattern[str] | None:
     # fts matches Porter stems; a word's first five letters is a close, dependency-free stand-in for
     # finding where in the text the match is ("allocators" finds "allocate" and "allocation").
     words = [w for w in re.findall(r"\w+", query.lower()) if len(w) >= 3]
@@ -141,7 +136,7 @@ def snippet(text: str, query: str, width: int = SNIPPET_CHARS) -> str:
     text = " ".join(text.split())
     if len(text) <= width:
         return text
-    pattern = _pattern(query)
+    pattern = match_pattern(query)
     found = pattern.search(text) if pattern else None
     middle = found.start() if found else 0
     start = max(0, min(middle - width // 3, len(text) - width))
@@ -151,25 +146,6 @@ def snippet(text: str, query: str, width: int = SNIPPET_CHARS) -> str:
     if end < len(text):
         end = text.rfind(" ", start, end) if text.rfind(" ", start, end) > start else end
     return ("…" if start > 0 else "") + text[start:end].strip() + ("…" if end < len(text) else "")
-
-
-def render_hits(console: Console, hits: list[Hit], query: str, fmt: str) -> None:
-    """Print hits as a table (matches highlighted) or as JSON."""
-    if fmt == "json":
-        print(json.dumps([asdict(hit) for hit in hits], ensure_ascii=False, indent=1))
-        return
-    if not hits:
-        console.print(f"no match for {query!r}")
-        return
-    pattern = _pattern(query)
-    table = Table("#", "video", "at", "snippet", "link")
-    for rank, hit in enumerate(hits, start=1):
-        words = Text(hit.snippet)
-        if pattern:
-            words.highlight_regex(pattern, "bold yellow")
-        where = f"{hit.title}\n[dim]{hit.video_id} · {hit.channel or ''} · {hit.kind}[/dim]"
-        table.add_row(str(rank), where, clock(hit.start_s), words, hit.link)
-    console.print(table)
 
 
 def clock(seconds: float) -> str:

@@ -348,3 +348,23 @@ def test_exports_read_the_lake(lake: Settings, tmp_path: Path) -> None:
     assert videos == [("rust",)]
     pages = export_pages(lake, tmp_path / "pages", subtitles="srt", markdown=True)
     assert pages and all(path.exists() for path in pages)
+
+
+def test_every_named_query_runs_on_the_lake(lake: Settings) -> None:
+    from test_catalog import SQL_PARAMS
+
+    from tubescribe.catalog import run_sql, sql_dir
+
+    stage(Store(lake), "rust")
+    load_videos(lake, ["rust"], TKEY, "k1")
+    con = connect_read_only(lake)
+    try:
+        for path in sorted((sql_dir() / "queries").glob("*.sql")):
+            name = f"queries/{path.stem}"
+            params = dict(SQL_PARAMS.get(name, {}))
+            params.update({key: "rust" for key in ("video_id",) if key in params})
+            params.update({key: ["rust"] for key in ("video_ids",) if key in params})
+            run_sql(con, name, params)
+        assert run_sql(con, "queries/video", {"video_id": "rust"})
+    finally:
+        con.close()

@@ -37,6 +37,6 @@ def emit(video_id: str, stage: str, status: str, detail: str = "") -> None:
     # Details carry untrusted text (HTTP reasons, titles, model errors): no control codes in logs or terminals.
     event = Event(clean_text(video_id), stage, status, clean_text(detail))
     level = logging.WARNING if status == "failed" else logging.INFO
-    log.log(level, "%s %s %s%s", stage, status, video_id, f": {detail}" if detail else "")
+    log.log(level, "%s %s %s%s", stage, status, event.video_id, f": {event.detail}" if event.detail else "")
     for callback in list(_listeners):
         callback(event)

@@ -37,8 +37,10 @@ CHUNK_ROWS = 2_048
 def console(stderr: bool = False) -> Console:
     """A console for stdout (or stderr): colour and width only when it is a terminal."""
     stream = sys.stderr if stderr else sys.stdout
-    if stream.isatty():
-        return Console(file=stream, highlight=False)
+    # rich decides what a terminal is (isatty, or FORCE_COLOR / TTY_COMPATIBLE set by the user).
+    live = Console(file=stream, highlight=False)
+    if live.is_terminal:
+        return live
     # Not a terminal: no colour and no wrapping. Our tables are tab-separated there (see print_table);
     # the width only bounds rules and the rich tables of callers that have not moved here yet.
     return Console(file=stream, highlight=False, no_color=True, color_system=None, width=1_000, soft_wrap=True)

@@ -352,7 +352,6 @@ def test_exports_read_the_lake(lake: Settings, tmp_path: Path) -> None:
 
 def test_every_named_query_runs_on_the_lake(lake: Settings) -> None:
     from test_catalog import SQL_PARAMS
-
     from tubescribe.catalog import run_sql, sql_dir
 
     stage(Store(lake), "rust")

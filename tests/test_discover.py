@@ -8,7 +8,7 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
-from tubescribe.discover import DiscoverError, check_channel_url, list_channel, select
+from tubescribe.discover import DiscoverError, check_channel_url, feed_namespace, list_channel, select
 from tubescribe.records import Video
 from tubescribe.sample import serve_sample_channel
 
@@ -31,7 +31,10 @@ def listed() -> Iterator[list[Video]]:
 
 
 def ids(videos: list[Video]) -> list[str]:
-    return [v.video_id for v in videos]
+    """The feed's guids, once each id is checked to start with its feed's namespace."""
+    for video in videos:
+        assert video.video_id.startswith(feed_namespace(video.channel_url) + "-"), video.video_id
+    return [v.video_id.removeprefix(feed_namespace(v.channel_url) + "-") for v in videos]
 
 
 def free_port() -> int:
@@ -50,17 +53,23 @@ def test_sample_feed_lists_every_guid_newest_first(sample_feed: str) -> None:
 
 
 def test_titles_come_from_the_feed(sample_feed: str) -> None:
-    assert {v.video_id: v.title for v in list_channel(sample_feed)} == {k: t for k, (t, _, _) in FEED.items()}
+    videos = list_channel(sample_feed)
+    assert dict(zip(ids(videos), [v.title for v in videos], strict=True)) == {k: t for k, (t, _, _) in FEED.items()}
 
 
 def test_publish_dates_come_from_pubdate_in_utc(sample_feed: str) -> None:
     videos = list_channel(sample_feed)
-    assert {v.video_id: v.published_at for v in videos} == {k: when for k, (_, when, _) in FEED.items()}
+    assert dict(zip(ids(videos), [v.published_at for v in videos], strict=True)) == {
+        k: when for k, (_, when, _) in FEED.items()
+    }
     assert all(v.published_at is not None and v.published_at.utcoffset() == timedelta(0) for v in videos)
 
 
 def test_durations_come_from_the_feed(sample_feed: str) -> None:
-    assert {v.video_id: v.duration_s for v in list_channel(sample_feed)} == {k: d for k, (_, _, d) in FEED.items()}
+    videos = list_channel(sample_feed)
+    assert dict(zip(ids(videos), [v.duration_s for v in videos], strict=True)) == {
+        k: d for k, (_, _, d) in FEED.items()
+    }
 
 
 def test_every_video_carries_one_channel(small_feed: str) -> None:
@@ -72,7 +81,8 @@ def test_every_video_carries_one_channel(small_feed: str) -> None:
 
 def test_video_urls_point_at_the_enclosures(small_feed: str) -> None:
     base = small_feed.rsplit("/", 1)[0]
-    urls = {v.video_id: v.url.split("#")[0] for v in list_channel(small_feed)}
+    videos = list_channel(small_feed)
+    urls = dict(zip(ids(videos), [v.url.split("#")[0] for v in videos], strict=True))
     assert urls == {"react": f"{base}/react.mp4", "rust": f"{base}/rust.webm"}
 
 
@@ -130,7 +140,9 @@ def test_select_sorts_unsorted_input_newest_first(listed: list[Video]) -> None:
 
 
 def test_select_with_a_date_bound_drops_undated_videos(listed: list[Video]) -> None:
-    undated = listed[0].model_copy(update={"video_id": "undated", "published_at": None})
+    undated = listed[0].model_copy(
+        update={"video_id": feed_namespace(listed[0].channel_url) + "-undated", "published_at": None}
+    )
     assert "undated" not in ids(select([*listed, undated], since=date(2000, 1, 1)))
 
 

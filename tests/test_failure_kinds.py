@@ -33,28 +33,35 @@ from resilience_support import (  # noqa: F401  (pytest fixtures, used by name)
     video_state,
 )
 from tubescribe import pipeline
-from tubescribe.discover import DiscoverError
+from tubescribe.discover import DiscoverError, feed_item_id
 from tubescribe.errors import Kind
 from tubescribe.platforms import blocked
 from tubescribe.settings import Settings
 from tubescribe.store import Store
 
 
+def ids(feed: str, *guids: str) -> list[str]:
+    """The video ids of these guids of the feed at `feed` (ids are namespaced by their feed)."""
+    return [feed_item_id(feed, guid) for guid in guids]
+
+
 # -- 1. one bad video does not stop the others -----------------------------------------------------
 @pytest.mark.slow
 def test_a_missing_media_file_does_not_stop_the_other_videos(landed: Landed) -> None:
-    assert landed.result == {"loaded": ["react", "rust"], "failed": ["zig"], "pending": []}
+    react, rust, zig = ids(landed.server.feed_url, "react", "rust", "zig")
+    assert landed.result == {"loaded": [react, rust], "failed": [zig], "pending": []}
     state = video_state(landed.settings)
-    assert state["react"][0] == state["rust"][0] == "loaded"
+    assert state[react][0] == state[rust][0] == "loaded"
 
 
 @pytest.mark.slow
 def test_a_missing_media_file_is_a_permanent_download_failure_in_ingest_failures(landed: Landed) -> None:
     catalog = landed.settings.catalog_path
+    [zig] = ids(landed.server.feed_url, "zig")
     assert query(catalog, "SELECT video_id, stage, error_kind, error_class, attempts FROM ingest_failures") == [
-        ("zig", "download", "permanent", "DownloadError", 1)
+        (zig, "download", "permanent", "DownloadError", 1)
     ]
-    assert query(catalog, "SELECT status FROM videos WHERE video_id = 'zig'") == [("failed",)]
+    assert query(catalog, "SELECT status FROM videos WHERE video_id = ?", [zig]) == [("failed",)]
     assert "404" in query(catalog, "SELECT message FROM ingest_failures")[0][0]
 
 
@@ -65,25 +72,26 @@ def rate_limited(settings: Settings, site: Path) -> Iterator[tuple[Settings, Fee
     with serve(site, only=["rust", "react", "zig"]) as srv:
         srv.fail("react.mp4", "rate_limited")
         [batch] = pipeline.discover(settings, [srv.feed_url])
-        assert batch == ["react", "rust", "zig"]
+        assert batch == ids(srv.feed_url, "react", "rust", "zig")
         yield settings, srv, run_batch(settings, batch)
 
 
 def test_a_429_on_media_is_recorded_as_blocked_and_blocks_the_platform(rate_limited: Any) -> None:
-    settings, _, _ = rate_limited
-    failure = Store(settings).failure("react")
+    settings, srv, _ = rate_limited
+    [react] = ids(srv.feed_url, "react")
+    failure = Store(settings).failure(react)
     assert (failure.stage, failure.kind) == ("download", "blocked")
     assert "429" in (blocked(settings, PLATFORM) or "")
-    assert video_state(settings)["react"] == ("pending", "download", "blocked", 0)
+    assert video_state(settings)[react] == ("pending", "download", "blocked", 0)
 
 
 def test_after_a_429_the_batchs_other_videos_are_not_requested_and_stay_pending(rate_limited: Any) -> None:
     settings, srv, result = rate_limited
     assert srv.hits("react.mp4") >= 1
     assert srv.hits("rust.webm") == srv.hits("zig.m4a") == 0
-    assert result == {"loaded": [], "failed": [], "pending": ["react", "rust", "zig"]}
+    assert result == {"loaded": [], "failed": [], "pending": ids(srv.feed_url, "react", "rust", "zig")}
     state = video_state(settings)
-    assert [state[v][0] for v in ("rust", "zig")] == ["pending", "pending"]
+    assert [state[v][0] for v in ids(srv.feed_url, "rust", "zig")] == ["pending", "pending"]
 
 
 # -- 3. a truncated body is transient --------------------------------------------------------------
@@ -93,13 +101,15 @@ def test_a_truncated_download_is_retried_with_backoff_then_recorded_transient(
     settings = fresh_env(monkeypatch, home, TUBESCRIBE_STAGE_RETRIES="2")
     server.fail("rust.webm", "truncated")
     caplog.set_level(logging.WARNING)
-    [batch] = pipeline.discover(settings, [f"{server.feed_url}?only=rust"])
+    feed = f"{server.feed_url}?only=rust"
+    [rust] = ids(feed, "rust")
+    [batch] = pipeline.discover(settings, [feed])
     result = run_batch(settings, batch)
     # Each attempt is yt-dlp's probe of the URL plus its fetch from byte 0: three attempts, six requests.
     assert fresh_requests(server, "rust.webm") == 2 * (1 + 2)
-    assert retry_delays(caplog, "rust") == [0.01, 0.02]
-    assert result["failed"] == ["rust"]
-    assert video_state(settings)["rust"] == ("failed", "download", "transient", 1)
+    assert retry_delays(caplog, rust) == [0.01, 0.02]
+    assert result["failed"] == [rust]
+    assert video_state(settings)[rust] == ("failed", "download", "transient", 1)
 
 
 @pytest.mark.slow
@@ -108,35 +118,39 @@ def test_a_later_run_with_the_file_fixed_lands_the_truncated_video_and_resets_at
 ) -> None:
     server.fail("rust.webm", "truncated")
     feed = f"{server.feed_url}?only=rust"
+    [rust] = ids(feed, "rust")
     ingest(settings, [feed], retry_permanent=False)
     ingest(settings, [feed], retry_permanent=False)
-    assert video_state(settings)["rust"] == ("failed", "download", "transient", 2)
+    assert video_state(settings)[rust] == ("failed", "download", "transient", 2)
     server.fix("rust.webm")
-    assert ingest(settings, [feed], retry_permanent=False)["loaded"] == ["rust"]
-    assert video_state(settings)["rust"] == ("loaded", None, None, 0)
+    assert ingest(settings, [feed], retry_permanent=False)["loaded"] == [rust]
+    assert video_state(settings)[rust] == ("loaded", None, None, 0)
 
 
 # -- 4. corrupt media ------------------------------------------------------------------------------
 def test_corrupt_media_fails_transcription_permanently_and_is_removed(server: FeedServer, settings: Settings) -> None:
     server.fail("rust.webm", "corrupt")
-    result = ingest(settings, [f"{server.feed_url}?only=rust"])
-    assert result["failed"] == ["rust"]
-    failure = Store(settings).failure("rust")
+    feed = f"{server.feed_url}?only=rust"
+    [rust] = ids(feed, "rust")
+    result = ingest(settings, [feed])
+    assert result["failed"] == [rust]
+    failure = Store(settings).failure(rust)
     assert (failure.stage, failure.kind, failure.error_class) == ("transcribe", "permanent", "TranscribeError")
-    assert Store(settings).media("rust") is None
+    assert Store(settings).media(rust) is None
     assert list(settings.media_dir.iterdir()) == []
-    assert video_state(settings)["rust"] == ("failed", "transcribe", "permanent", 1)
+    assert video_state(settings)[rust] == ("failed", "transcribe", "permanent", 1)
 
 
 @pytest.mark.slow
 def test_a_backfill_after_the_media_is_fixed_lands_the_corrupt_video(server: FeedServer, settings: Settings) -> None:
     feed = f"{server.feed_url}?only=rust"
+    [rust] = ids(feed, "rust")
     server.fail("rust.webm", "corrupt")
     ingest(settings, [feed])
     server.fix("rust.webm")
-    assert ingest(settings, [feed], retry_permanent=True)["loaded"] == ["rust"]
-    assert video_state(settings)["rust"] == ("loaded", None, None, 0)
-    assert Store(settings).media("rust").read_bytes() == (server.directory / "rust.webm").read_bytes()
+    assert ingest(settings, [feed], retry_permanent=True)["loaded"] == [rust]
+    assert video_state(settings)[rust] == ("loaded", None, None, 0)
+    assert Store(settings).media(rust).read_bytes() == (server.directory / "rust.webm").read_bytes()
 
 
 # -- 5. what the extractor says decides the kind ---------------------------------------------------

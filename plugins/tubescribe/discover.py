@@ -63,8 +63,13 @@ def _slug(text: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")[:60]
 
 
-def _video_id(entry: dict[str, Any], extractor: str) -> str:
-    """Our id: YouTube's own id, else the extractor's id prefixed with the extractor, else a URL hash."""
+def video_id(entry: dict[str, Any], extractor: str, channel_url: str) -> str:
+    """Our id for a listed item: its source plus the source's own id, so no two items share one.
+
+    YouTube's ids are global and kept as they are; other extractors' ids are global within the
+    extractor and get its name in front. A generic feed's <guid> is unique only within that feed
+    (two podcasts both number their episodes 1, 2, 3), so it is namespaced by the feed's URL.
+    """
     from yt_dlp.utils import unsmuggle_url
 
     raw = entry.get("id")
@@ -75,10 +80,37 @@ def _video_id(entry: dict[str, Any], extractor: str) -> str:
     if raw and extractor == "youtube" and VIDEO_ID_RE.fullmatch(str(raw)):
         return str(raw)
     if raw:
-        safe = re.sub(r"[^A-Za-z0-9_-]+", "_", str(raw)).strip("_")[:60]
-        if safe:
-            return f"{extractor}-{safe}" if extractor != "generic" else safe
+        prefix = extractor if extractor != "generic" else feed_namespace(channel_url)
+        return f"{prefix}-{_safe(str(raw))}"
     return "url-" + hashlib.sha256((entry.get("url") or "").encode()).hexdigest()[:16]
+
+
+def feed_namespace(channel_url: str) -> str:
+    """`feed` and a short hash of the feed's URL: what a generic feed's item ids start with."""
+    return "feed" + hashlib.sha256(channel_url.strip().encode()).hexdigest()[:10]
+
+
+def feed_item_id(channel_url: str, guid: str) -> str:
+    """The id of the item with this <guid> in the generic feed at `channel_url`."""
+    return f"{feed_namespace(channel_url)}-{_safe(guid)}"
+
+
+# Room left in VIDEO_ID_RE's 80 characters after the longest prefix ("feed" + 10 hex + "-").
+_SAFE_MAX = 48
+
+
+def _safe(raw: str) -> str:
+    """`raw` as a file-safe id, one-to-one: kept when already safe and short, else a readable head plus a hash.
+
+    Cleaning ("a/b/c" and "a_b_c") or cutting (two ids sharing their first characters) would merge
+    different items into one, so whenever either happens the hash of the whole original is appended.
+    """
+    cleaned = re.sub(r"[^A-Za-z0-9_-]+", "_", raw).strip("_")
+    if cleaned == raw and len(raw) <= _SAFE_MAX:
+        return raw
+    digest = hashlib.sha256(raw.encode()).hexdigest()[:16]
+    head = cleaned[: _SAFE_MAX - len(digest) - 1].strip("_-")
+    return f"{head}-{digest}" if head else digest
 
 
 def _published(entry: dict[str, Any]) -> datetime | None:
@@ -147,7 +179,7 @@ def list_channel(url: str, ydl_options: dict[str, Any] | None = None) -> list[Vi
         if not video_url:
             continue
         video = Video(
-            video_id=_video_id(entry, entry_extractor),
+            video_id=video_id(entry, entry_extractor, channel_url),
             title=clean_text(str(entry.get("title") or entry.get("id") or video_url)),
             url=str(video_url),
             channel_id=channel_id,

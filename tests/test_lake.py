@@ -367,3 +367,9 @@ def test_every_named_query_runs_on_the_lake(lake: Settings) -> None:
         assert run_sql(con, "queries/video", {"video_id": "rust"})
     finally:
         con.close()
+
+
+def test_s3_data_without_keys_says_which_to_set(s3_lake: Settings, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("AWS_SECRET_ACCESS_KEY")
+    with pytest.raises(CatalogError, match="set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY"), writer(s3_lake):
+        pass

@@ -172,11 +172,12 @@ def _s3_secret(con: duckdb.DuckDBPyConnection, settings: Settings) -> None:
 
     key_id = os.environ.get("AWS_ACCESS_KEY_ID")
     secret = os.environ.get("AWS_SECRET_ACCESS_KEY")
-    options = ["TYPE s3", "URL_STYLE 'path'"]
-    if key_id and secret:
-        options += [f"KEY_ID '{_literal(key_id)}'", f"SECRET '{_literal(secret)}'"]
-    else:
-        options += ["PROVIDER credential_chain"]
+    if not (key_id and secret):
+        # DuckDB's credential chain (instance roles, ~/.aws) lives in its `aws` extension, which is not bundled.
+        raise CatalogError(
+            f"the lake's data is in S3 ({lake_data_path(settings)}): set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY"
+        )
+    options = ["TYPE s3", "URL_STYLE 'path'", f"KEY_ID '{_literal(key_id)}'", f"SECRET '{_literal(secret)}'"]
     if token := os.environ.get("AWS_SESSION_TOKEN"):
         options.append(f"SESSION_TOKEN '{_literal(token)}'")
     region = os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION") or "us-east-1"

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+from tubescribe.records import VIDEO_ID_RE
 from tubescribe.sample import FEED_TEMPLATE, SAMPLE_DIR, sample_ids, serve_sample_channel
 
 pytestmark = pytest.mark.cluster
@@ -23,7 +24,7 @@ INGEST_TIMEOUT_S = 420
 
 
 def _renamed_channel(tmp_path: Path, prefix: str, keep: list[str]) -> tuple[Path, list[str]]:
-    """A copy of the sample channel whose videos have new ids (so they are new work for the catalog)."""
+    """A copy of the sample channel whose items have new guids (so they are new work for the catalog)."""
     folder = tmp_path / prefix
     shutil.copytree(SAMPLE_DIR, folder)
     feed = folder / FEED_TEMPLATE
@@ -34,9 +35,15 @@ def _renamed_channel(tmp_path: Path, prefix: str, keep: list[str]) -> tuple[Path
     return folder, [f"{prefix}{video_id}" for video_id in keep]
 
 
+def _sql_list(ids: list[str]) -> str:
+    """Video ids as a SQL list for `tubescribe query` (which takes text only): safe ids, checked first."""
+    assert all(VIDEO_ID_RE.fullmatch(video_id) for video_id in ids), ids
+    return ", ".join(f"'{video_id}'" for video_id in ids)
+
+
 def _landed(cluster, ids: list[str]) -> dict[str, tuple[str, int, int]]:
     """Per video: its catalog status, how many video rows and how many transcript rows it has."""
-    listed = ", ".join(f"'{video_id}'" for video_id in ids)  # ids made by this file, not outside input
+    listed = _sql_list(ids)
     rows = cluster.query(
         "SELECT v.video_id, any_value(v.status) AS status, count(*) AS n, "
         f"(SELECT count(*) FROM transcripts t WHERE t.video_id = v.video_id) AS transcripts "
@@ -54,6 +61,17 @@ def _finish(proc: subprocess.Popen[str], cluster) -> str:
         pytest.fail(f"ingest did not finish in {INGEST_TIMEOUT_S} s:\n{out}{cluster.logs()}")
     assert proc.returncode == 0, f"ingest exited {proc.returncode}:\n{out}{cluster.logs()}"
     return out
+
+
+def _discovered(cluster, run_id: str, guids: list[str]) -> list[str]:
+    """The video ids the run's discover task chose, one per feed item (ids may be namespaced by the feed)."""
+    with cluster.api() as client:
+        batches = client.return_value("tubescribe_backfill", run_id, "discover_urls", -1)
+    ids = sorted(str(video_id) for batch in batches for video_id in batch)
+    for guid in guids:
+        assert len([i for i in ids if i == guid or i.endswith(f"-{guid}")]) == 1, (guid, ids)
+    assert len(ids) == len(guids), ids
+    return ids
 
 
 def _ensure_workers(cluster) -> None:
@@ -76,17 +94,19 @@ def test_sample_channel_lands_through_the_cluster_on_both_workers(cluster):
     assert done.returncode == 0, done.stdout + done.stderr + cluster.logs()
     assert "5 landed, 0 failed" in done.stdout, done.stdout
 
-    instances = cluster.task_instances(_run_id(done.stdout))
+    run_id = _run_id(done.stdout)
+    instances = cluster.task_instances(run_id)
     assert {ti.state for ti in instances} == {"success"}, instances
     # Two workers with one slot each take turns at the queue: the run used both machines.
     assert {ti.hostname for ti in instances} == set(WORKERS), instances
     # Every video exactly once in the shared catalog, whichever worker wrote it.
-    assert _landed(cluster, sample_ids()) == {video_id: ("loaded", 1, 1) for video_id in sample_ids()}
+    ids = _discovered(cluster, run_id, sample_ids())
+    assert _landed(cluster, ids) == {video_id: ("loaded", 1, 1) for video_id in ids}
 
 
 def test_a_worker_killed_mid_transcription_is_replaced_by_the_other(cluster, tmp_path: Path):
-    folder, ids = _renamed_channel(tmp_path, "kill-", ["zig", "react"])
-    with serve_sample_channel(only=ids, directory=folder) as feed:
+    folder, guids = _renamed_channel(tmp_path, "kill-", ["zig", "react"])
+    with serve_sample_channel(only=guids, directory=folder) as feed:
         proc = cluster.start_tubescribe("ingest", feed)
         try:
             run_id, running = cluster.wait_for_task("transcribe", "running")
@@ -101,6 +121,7 @@ def test_a_worker_killed_mid_transcription_is_replaced_by_the_other(cluster, tmp
                 proc.wait()
     try:
         assert _run_id(out) == run_id
+        ids = _discovered(cluster, run_id, guids)
         transcribe = [ti for ti in cluster.task_instances(run_id) if ti.task_id == "transcribe"]
         # The lost attempt was noticed by its missing heartbeat and tried again, on the machine still up.
         assert [(ti.state, ti.try_number, ti.hostname) for ti in transcribe] == [("success", 2, survivor)]
@@ -110,8 +131,8 @@ def test_a_worker_killed_mid_transcription_is_replaced_by_the_other(cluster, tmp
 
 
 def test_a_worker_restarted_with_an_empty_disk_resumes_from_the_store(cluster, tmp_path: Path):
-    folder, ids = _renamed_channel(tmp_path, "resume-", ["rust", "typescript_fireship"])
-    with serve_sample_channel(only=ids, directory=folder) as feed:
+    folder, guids = _renamed_channel(tmp_path, "resume-", ["rust", "typescript_fireship"])
+    with serve_sample_channel(only=guids, directory=folder) as feed:
         proc = cluster.start_tubescribe("ingest", feed)
         try:
             run_id, running = cluster.wait_for_task("transcribe", "running")
@@ -132,8 +153,9 @@ def test_a_worker_restarted_with_an_empty_disk_resumes_from_the_store(cluster, t
     transcribe = [ti for ti in cluster.task_instances(_run_id(out)) if ti.task_id == "transcribe"]
     assert [(ti.state, ti.try_number, ti.hostname) for ti in transcribe] == [("success", 2, worker)]
     assert run_id == _run_id(out)
+    ids = _discovered(cluster, run_id, guids)
     # The audio came from the store: each video was downloaded once, by the first attempt's run of download.
-    listed = ", ".join(f"'{video_id}'" for video_id in ids)
+    listed = _sql_list(ids)
     runs = cluster.query(
         f"SELECT video_id, stage, count(*) AS n FROM stage_runs WHERE video_id IN ({listed}) AND status = 'done' "
         "GROUP BY ALL ORDER BY ALL"

@@ -385,5 +385,15 @@ def test_a_new_migration_is_applied_once_on_an_existing_catalog(
         catalog._read.cache_clear()
         with writer(settings) as con:
             assert con.execute("SELECT n FROM note_view").fetchall() == [(2,)]
+        # An earlier view migration edited: the later ones that may redefine its views run again after it.
+        (copy / "schema" / "902_note_view_again.sql").write_text("CREATE OR REPLACE VIEW note_view AS SELECT 3 AS n;\n")
+        catalog._read.cache_clear()
+        with writer(settings):
+            pass
+        (copy / "schema" / "901_note_view.sql").write_text("CREATE OR REPLACE VIEW note_view AS SELECT 4 AS n;\n")
+        catalog._read.cache_clear()
+        with writer(settings) as con:
+            assert apply_schema(con) == []
+            assert con.execute("SELECT n FROM note_view").fetchall() == [(3,)]  # 902's, the last definition
     finally:
         catalog._read.cache_clear()

@@ -123,15 +123,19 @@ def apply_schema(con: duckdb.DuckDBPyConnection) -> list[str]:
     exists = _has_schema(con)
     applied = dict(run_sql(con, "migrations/applied")) if exists else {}
     due = []
+    redefining = False
     for name in schema_files():
         recorded = applied.get(_version(name))
         if recorded is None:
             due.append(name)
-        elif recorded != _checksum(name):
+        elif recorded != _checksum(name) or (redefining and _redefinitions_only(name)):
             if not _redefinitions_only(name):
                 raise CatalogError(
                     f"sql/{name}.sql changed after this catalog applied it; put the change in a new migration"
                 )
+            # Later migrations may redefine the same views (100 redefines 002's video_tags), so they
+            # are applied again too, and the last definition stays the one in force.
+            redefining = True
             due.append(name)
     if not due:
         return []

@@ -6,7 +6,12 @@
 from __future__ import annotations
 
 import ast
+import contextlib
 import inspect
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -16,8 +21,18 @@ from fake_openai import FakeOpenAI, completion
 from openai_support import VALID, short, summarizer, video
 from tubescribe import errors
 from tubescribe.discover import DiscoverError
-from tubescribe.errors import DeferredError, DiskFullError, Kind, NotMediaError, TubescribeError, classify, hint
+from tubescribe.errors import (
+    DeferredError,
+    DiskFullError,
+    Kind,
+    NotMediaError,
+    TubescribeError,
+    classify,
+    disk_full_as,
+    hint,
+)
 from tubescribe.openai_summarizer import REPAIR_ANSWER_CHARS
+from tubescribe.store import write_text
 from tubescribe.transcribe import TranscribeError
 
 
@@ -110,3 +125,65 @@ def test_a_repair_request_quotes_a_runaway_answer_only_as_a_bounded_excerpt(
     assert quoted.startswith("Here is the summary.") and quoted.endswith("THE END"), "head and tail both kept"
     assert "characters cut" in quoted
     assert len(repair.last_user_text) < 5000
+
+
+# -- a full disk (issue 11, item 11) ----------------------------------------------------------------
+@pytest.fixture
+def small_disk(tmp_path: Path) -> Iterator[Path]:
+    """A real 20 MB filesystem (tmpfs), so writes fail with the kernel's own ENOSPC."""
+    if os.geteuid() != 0:
+        pytest.skip("mounting a tmpfs needs root")
+    disk = tmp_path / "disk"
+    disk.mkdir()
+    subprocess.run(["mount", "-t", "tmpfs", "-o", "size=20m", "tmpfs", str(disk)], check=True)
+    try:
+        yield disk
+    finally:
+        subprocess.run(["umount", str(disk)], check=True)
+
+
+def _fill(disk: Path) -> Path:
+    filler = disk / "filler"
+    with contextlib.suppress(OSError), filler.open("wb", buffering=0) as handle:
+        while True:
+            handle.write(b"\0" * 65536)
+    return filler
+
+
+def test_a_write_on_a_full_disk_names_the_path_and_keeps_what_was_stored(small_disk: Path) -> None:
+    record = small_disk / "work" / "v1" / "video.json"
+    write_text(record, '{"video_id": "v1"}')
+    _fill(small_disk)
+    with pytest.raises(DiskFullError) as raised, disk_full_as(record.parent, "writing video.json"):
+        write_text(record, '{"video_id": "v1", "title": "' + "x" * 200_000 + '"}')
+    assert str(record.parent) in str(raised.value) and "free" in str(raised.value)
+    assert record.read_text() == '{"video_id": "v1"}', "the stored record must survive the failed rewrite"
+    assert [p.name for p in record.parent.iterdir()] == ["video.json"], "no half-written temporary file left"
+
+
+FIRST_USE = """
+from tubescribe import airflow_env
+from tubescribe.settings import Settings
+settings = Settings.load()
+airflow_env.configure(settings)
+try:
+    airflow_env.initialise(settings)
+except Exception as exc:
+    print(f"{type(exc).__name__}: {exc}")
+    raise SystemExit(3)
+print("ready")
+"""
+
+
+@pytest.mark.slow
+def test_airflow_first_use_on_a_full_disk_says_what_to_free_then_works_once_freed(small_disk: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("TUBESCRIBE_", "AIRFLOW"))}
+    env["TUBESCRIBE_HOME"] = str(small_disk / "home")
+    filler = _fill(small_disk)
+    full = subprocess.run([sys.executable, "-c", FIRST_USE], env=env, capture_output=True, text=True, timeout=300)
+    assert full.returncode == 3, full.stdout + full.stderr[-3000:]
+    assert full.stdout.startswith("DiskFullError: no space left on the disk holding " + str(small_disk / "home"))
+    assert "free some space" in full.stdout
+    filler.unlink()
+    freed = subprocess.run([sys.executable, "-c", FIRST_USE], env=env, capture_output=True, text=True, timeout=300)
+    assert freed.stdout.strip().endswith("ready"), freed.stdout + freed.stderr[-3000:]

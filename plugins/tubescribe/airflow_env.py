@@ -16,6 +16,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from tubescribe.errors import disk_full_as
 from tubescribe.pools import CATALOG_POOL, NETWORK_POOL
 from tubescribe.settings import Settings
 
@@ -60,7 +61,10 @@ def initialise(settings: Settings) -> None:
     from airflow.utils.db import upgradedb
 
     marker = settings.airflow_home / f".initialised-{airflow.__version__}"
-    with _exclusive(settings.airflow_home / ".initialise.lock"):
+    with (
+        disk_full_as(settings.airflow_home, "Airflow's metadata database"),
+        _exclusive(settings.airflow_home / ".initialise.lock"),
+    ):
         if not marker.exists():
             log.info("initialising Airflow %s metadata in %s", airflow.__version__, settings.airflow_home)
             upgradedb()
@@ -110,5 +114,6 @@ def run_dag(dag_id: str, conf: dict[str, Any]) -> str:
     dag = bag.get_dag(dag_id)
     if dag is None:
         raise AirflowSetupError(f"no DAG {dag_id!r} in {dags_folder()}")
-    run = dag.test(run_conf=conf)
+    with disk_full_as(os.environ.get("AIRFLOW_HOME", "AIRFLOW_HOME"), "Airflow's metadata database"):
+        run = dag.test(run_conf=conf)
     return str(run.state)

@@ -16,7 +16,9 @@ age" are permanent, and only "Sign in to confirm you're not a bot" is a block.
 
 from __future__ import annotations
 
+import contextlib
 import re
+from collections.abc import Iterator
 from enum import StrEnum
 
 
@@ -71,6 +73,23 @@ class DiskFullError(TubescribeError):
             "TUBESCRIBE_SCRATCH_DIR at a bigger disk, then run again; nothing already stored was lost"
         )
         self.path = path
+
+
+@contextlib.contextmanager
+def disk_full_as(path: object, what: str = "") -> Iterator[None]:
+    """Turn running out of disk space inside the block into a DiskFullError naming `path`.
+
+    One rule for every writer (the store, the catalog, Airflow's metadata): callers print its
+    message, not a traceback of `[Errno 28]` or SQLite's `database or disk is full`.
+    """
+    try:
+        yield
+    except DiskFullError:
+        raise
+    except Exception as exc:
+        if is_disk_full(exc):
+            raise DiskFullError(path, what) from exc
+        raise
 
 
 def is_disk_full(exc: BaseException) -> bool:

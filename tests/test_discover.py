@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import functools
+import http.server
 import socket
+import threading
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
 
 import pytest
 
@@ -178,3 +182,23 @@ def test_missing_feed_path_raises_discover_error_naming_404(sample_feed: str) ->
 def test_single_media_url_is_not_a_channel(sample_feed: str) -> None:
     with pytest.raises(DiscoverError, match="single video"):
         list_channel(sample_feed.replace("feed.xml", "rust.webm"))
+
+
+def test_titles_are_stored_without_control_characters(tmp_path: Path) -> None:
+    # C1 controls are legal in XML 1.0; \x9b is a one-byte CSI that recolours or rewrites a terminal.
+    feed = (
+        '<?xml version="1.0" encoding="UTF-8"?><rss version="2.0"><channel><title>Chan\x9b2Jnel</title>'
+        "<item><title>Tab\tkept, CSI\x9b31m and NEL\x85 gone</title><guid>1</guid>"
+        '<enclosure url="http://127.0.0.1/1.webm" type="audio/webm"/></item></channel></rss>'
+    )
+    (tmp_path / "feed.xml").write_text(feed, encoding="utf-8")
+    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(tmp_path))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        [video] = list_channel(f"http://127.0.0.1:{server.server_address[1]}/feed.xml")
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert video.title == "Tab\tkept, CSI31m and NEL gone"
+    assert video.channel_title == "Chan2Jnel"

@@ -130,6 +130,7 @@ SQL_PARAMS: dict[str, dict[str, Any]] = {
     "load/summary_lists": {"summary_ids": ["v1-k"]},
     "migrations/record": {"version": 999, "name": "999_test", "checksum": "0" * 16, "now": NOW},
     "queries/landed": {"video_ids": ["v1", "v2"]},
+    "upgrade/rename_video_ids": {"old": "v1", "new": "generic-feed-v1"},
     "queries/video": {"video_id": "v1"},
     "queries/video_sections": {"video_id": "v1"},
     "queries/video_transcript": {"video_id": "v1"},

@@ -373,3 +373,14 @@ def test_s3_data_without_keys_says_which_to_set(s3_lake: Settings, monkeypatch: 
     monkeypatch.delenv("AWS_SECRET_ACCESS_KEY")
     with pytest.raises(CatalogError, match="set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY"), writer(s3_lake):
         pass
+
+
+def test_renaming_a_video_id_works_on_the_lake(lake: Settings) -> None:
+    from tubescribe.catalog import run_sql
+
+    stage(Store(lake), "rust")
+    load_videos(lake, ["rust"], TKEY, "k1")
+    with writer(lake) as con, transaction(con):
+        run_sql(con, "upgrade/rename_video_ids", {"old": "rust", "new": "generic-feed-rust"})
+    assert rows(lake, "SELECT DISTINCT video_id FROM segments") == [("generic-feed-rust",)]
+    assert rows(lake, "SELECT count(*) FROM videos WHERE video_id = 'rust'") == [(0,)]

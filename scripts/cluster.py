@@ -2,7 +2,7 @@
 """A loopback tubescribe cluster: Postgres, Redis, an S3 store (moto), Airflow with two Celery workers.
 
     python scripts/cluster.py up   [--dir .cluster]    # `make cluster-up`; then: source .cluster/env
-    python scripts/cluster.py down [--dir .cluster]    # `make cluster-down`
+    python scripts/cluster.py down [--dir .cluster]    # `make cluster-down`: stops it, removes its state
     python scripts/cluster.py worker transcribe-1 --fresh   # (re)start one worker, its local disk emptied
 
 Everything listens on free 127.0.0.1 ports. Each worker has its own TUBESCRIBE_HOME and scratch folder
@@ -203,7 +203,7 @@ class Cluster:
     # -- config -----------------------------------------------------------------------------------
 
     def load_config(self) -> dict[str, Any]:
-        """Secrets are made once per cluster folder (the Postgres data keeps its passwords); ports every start."""
+        """Secrets are made once per cluster (the Postgres data keeps its passwords); ports every start."""
         config: dict[str, Any] = json.loads(self.config_file.read_text()) if self.config_file.exists() else {}
         for key, size in (("jwt_secret", 64), ("api_secret", 32), ("admin_password", 24),
                           ("airflow_db_password", 24), ("catalog_db_password", 24), ("aws_secret", 24)):  # fmt: skip
@@ -512,10 +512,13 @@ class Cluster:
             with contextlib.suppress(ClusterError):
                 _as_postgres([str(PG_BIN / "pg_ctl"), "-D", str(self.pg_data), "-m", "fast", "-w", "stop"],
                              self.logs / "postgres.log")  # fmt: skip
-        for path in self.run.glob("*.pid"):
-            path.unlink(missing_ok=True)
+        # moto keeps the store in memory: a catalog kept past this point would list files that are gone, so
+        # the cluster's state goes with it (a new `up` starts empty). The logs stay for a look afterwards.
+        for name in ("run", "postgres", "redis", "airflow", "home", "client", "workers"):
+            shutil.rmtree(self.root / name, ignore_errors=True)
         self.env_file.unlink(missing_ok=True)
-        print(f"cluster in {self.root} stopped")
+        self.config_file.unlink(missing_ok=True)
+        print(f"cluster in {self.root} stopped; its state removed (logs in {self.logs})")
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -622,7 +625,7 @@ def main(argv: list[str] | None = None) -> int:
     sub = parser.add_subparsers(dest="command", required=True)
     up = sub.add_parser("up", help="start every component and wait until healthy")
     up.add_argument("--timeout", type=float, default=240.0, help="seconds to wait for health")
-    sub.add_parser("down", help="stop what `up` started")
+    sub.add_parser("down", help="stop what `up` started and remove its state (the logs stay)")
     sub.add_parser("status", help="list the running components")
     worker = sub.add_parser("worker", help="start one worker again (after a crash)")
     worker.add_argument("name", choices=sorted(WORKERS))

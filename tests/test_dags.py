@@ -26,7 +26,12 @@ def dagbag():
 
 def test_dag_files_import_without_errors(dagbag) -> None:
     assert dagbag.import_errors == {}
-    assert set(dagbag.dag_ids) == {"tubescribe_backfill", "tubescribe_nightly", "tubescribe_resummarize"}
+    assert set(dagbag.dag_ids) == {
+        "tubescribe_backfill",
+        "tubescribe_nightly",
+        "tubescribe_resummarize",
+        "tubescribe_maintenance",
+    }
 
 
 @pytest.mark.parametrize("dag_id", ["tubescribe_backfill", "tubescribe_nightly"])

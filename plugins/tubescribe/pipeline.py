@@ -98,11 +98,11 @@ def discover(
 
 def _settled(settings: Settings, retry_permanent: bool) -> set[str]:
     """Ids of videos the catalog says need no work (see sql/queries/settled_videos.sql)."""
-    from tubescribe.catalog import connect_read_only, run_sql
+    from tubescribe.catalog import catalog_exists, connect_read_only, run_sql
     from tubescribe.summarize import get_summarizer, summary_key
     from tubescribe.transcribe import settings_key
 
-    if not settings.catalog_path.exists():
+    if not catalog_exists(settings):
         return set()
     params = {
         "transcript_key": settings_key(settings),

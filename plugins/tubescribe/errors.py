@@ -69,7 +69,7 @@ class DiskFullError(TubescribeError):
     def __init__(self, path: object, what: str = "") -> None:
         super().__init__(
             f"no space left on the disk holding {path}{f' ({what})' if what else ''}: free some space there "
-            "(old media under <home>/media can go once transcribed) or point TUBESCRIBE_HOME / "
+            "(for example media under <home>/media of videos you will not re-transcribe) or point TUBESCRIBE_HOME / "
             "TUBESCRIBE_SCRATCH_DIR at a bigger disk, then run again; nothing already stored was lost"
         )
         self.path = path

@@ -91,21 +91,22 @@ class AirflowClient:
 
     def request(self, method: str, path: str, **kwargs: Any) -> Any:
         """One API call; logs in first and once more when the token has expired. Returns the JSON answer."""
-        for attempt in (1, 2):
-            if self._token is None:
-                self.login()
-            try:
-                resp = self._http.request(method, path, headers={"Authorization": f"Bearer {self._token}"}, **kwargs)
-            except httpx.HTTPError as exc:
-                raise RemoteError(f"cannot reach Airflow at {self.base_url}: {exc}") from None
-            if resp.status_code == 401 and attempt == 1:
-                self._token = None
-                continue
-            if resp.status_code >= 400:
-                message = f"{method} {path}: Airflow answered {resp.status_code}: {_detail(resp)}"
-                raise RemoteError(message, resp.status_code)
-            return resp.json() if resp.content else None
-        raise AssertionError("unreachable")
+        resp = self._send(method, path, **kwargs)
+        if resp.status_code == 401:  # the token expired (or the server restarted with a new secret)
+            self._token = None
+            resp = self._send(method, path, **kwargs)
+        if resp.status_code >= 400:
+            message = f"{method} {path}: Airflow answered {resp.status_code}: {_detail(resp)}"
+            raise RemoteError(message, resp.status_code)
+        return resp.json() if resp.content else None
+
+    def _send(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
+        if self._token is None:
+            self.login()
+        try:
+            return self._http.request(method, path, headers={"Authorization": f"Bearer {self._token}"}, **kwargs)
+        except httpx.HTTPError as exc:
+            raise RemoteError(f"cannot reach Airflow at {self.base_url}: {exc}") from None
 
     # -- the calls tubescribe makes ---------------------------------------------------------------
 

@@ -42,6 +42,7 @@ class LoopbackCluster:
         self.root = root
         self.env = _read_env(root / "env")
         self.api_url = self.env["TUBESCRIBE_AIRFLOW_API_URL"]
+        self.tubescribe_bin = str(Path(sys.executable).parent / "tubescribe")
 
     def shell_env(self) -> dict[str, str]:
         """The test session's environment with the cluster's on top (as after `source .cluster/env`)."""
@@ -61,7 +62,7 @@ class LoopbackCluster:
 
     def tubescribe(self, *args: str, timeout: float = 420) -> subprocess.CompletedProcess[str]:
         return subprocess.run(
-            [str(Path(sys.executable).parent / "tubescribe"), *args],
+            [self.tubescribe_bin, *args],
             env=self.shell_env(),
             capture_output=True,
             text=True,
@@ -71,7 +72,7 @@ class LoopbackCluster:
 
     def start_tubescribe(self, *args: str) -> subprocess.Popen[str]:
         return subprocess.Popen(
-            [str(Path(sys.executable).parent / "tubescribe"), *args],
+            [self.tubescribe_bin, *args],
             env=self.shell_env(),
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,

@@ -165,3 +165,34 @@ def test_a_worker_restarted_with_an_empty_disk_resumes_from_the_store(cluster, t
         assert counts.get((video_id, "download")) == 1, counts
         assert counts.get((video_id, "transcribe")) == 1, counts
     assert _landed(cluster, ids) == {video_id: ("loaded", 1, 1) for video_id in ids}
+
+
+def test_a_wrong_password_is_refused_and_no_secret_reaches_output_or_logs(cluster):
+    import json
+
+    env = cluster.shell_env()
+    env["TUBESCRIBE_AIRFLOW_PASSWORD"] = "not-the-password"
+    done = subprocess.run(
+        [cluster.tubescribe_bin, "ingest", "http://127.0.0.1:9/feed.xml"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert "refused the login" in done.stdout and "TUBESCRIBE_AIRFLOW_PASSWORD" in done.stdout, done.stdout
+    assert "not-the-password" not in done.stdout + done.stderr
+
+    # The cluster's generated secrets, proven to be in use (the earlier logins worked), appear in no log.
+    config = json.loads((cluster.root / "cluster.json").read_text())
+    secrets = {k: config[k] for k in ("admin_password", "jwt_secret", "api_secret", "airflow_db_password",
+                                      "catalog_db_password", "aws_secret")}  # fmt: skip
+    with cluster.api() as client:
+        assert client.request("GET", "/api/v2/dags/tubescribe_backfill")["dag_id"] == "tubescribe_backfill"
+    logs = [*(cluster.root / "logs").rglob("*.log"), *(cluster.root / "workers").rglob("*.log")]
+    assert logs
+    for path in logs:
+        text = path.read_text(errors="replace")
+        leaked = [name for name, value in secrets.items() if value in text]
+        assert not leaked, f"{path} holds {leaked}"

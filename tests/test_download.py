@@ -9,7 +9,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from tubescribe.discover import list_channel
+from tubescribe.discover import feed_item_id, list_channel
 from tubescribe.download import DownloadError, download_audio
 from tubescribe.records import Video
 from tubescribe.sample import SAMPLE_DIR, render_feed
@@ -73,7 +73,9 @@ def server() -> Iterator[RecordingServer]:
         srv.server_close()
 
 
-def feed_video(feed_url: str, video_id: str) -> Video:
+def feed_video(feed_url: str, guid: str) -> Video:
+    """The feed's item with this <guid> (its video id is the guid namespaced by the feed URL)."""
+    video_id = feed_item_id(feed_url, guid)
     return next(v for v in list_channel(feed_url) if v.video_id == video_id)
 
 
@@ -94,28 +96,31 @@ def media_listing(settings: Settings) -> list[str]:
 
 
 # -- downloads -------------------------------------------------------------------------------------
-@pytest.mark.parametrize(("video_id", "file_name"), [("rust", "rust.webm"), ("react", "react.mp4")])
+@pytest.mark.parametrize(("guid", "ext"), [("rust", "webm"), ("react", "mp4")])
 def test_feed_media_lands_as_video_id_with_its_extension(
-    small_feed: str, store: Store, settings: Settings, video_id: str, file_name: str
+    small_feed: str, store: Store, settings: Settings, guid: str, ext: str
 ) -> None:
-    path = download_audio(feed_video(small_feed, video_id), store)
-    assert path == (settings.media_dir / file_name).resolve()
+    video = feed_video(small_feed, guid)
+    path = download_audio(video, store)
+    assert path == (settings.media_dir / f"{video.video_id}.{ext}").resolve()
 
 
-@pytest.mark.parametrize(("video_id", "file_name"), [("rust", "rust.webm"), ("react", "react.mp4")])
-def test_downloaded_bytes_equal_the_source_file(small_feed: str, store: Store, video_id: str, file_name: str) -> None:
-    path = download_audio(feed_video(small_feed, video_id), store)
+@pytest.mark.parametrize(("guid", "file_name"), [("rust", "rust.webm"), ("react", "react.mp4")])
+def test_downloaded_bytes_equal_the_source_file(small_feed: str, store: Store, guid: str, file_name: str) -> None:
+    path = download_audio(feed_video(small_feed, guid), store)
     assert path.read_bytes() == (SAMPLE_DIR / file_name).read_bytes()
 
 
 def test_successful_download_leaves_only_the_media_file(small_feed: str, store: Store, settings: Settings) -> None:
-    download_audio(feed_video(small_feed, "rust"), store)
-    assert media_listing(settings) == ["rust.webm"]
+    video = feed_video(small_feed, "rust")
+    download_audio(video, store)
+    assert media_listing(settings) == [f"{video.video_id}.webm"]
 
 
 def test_downloaded_file_is_what_the_store_reports(small_feed: str, store: Store) -> None:
-    path = download_audio(feed_video(small_feed, "react"), store)
-    assert store.media("react") == path
+    video = feed_video(small_feed, "react")
+    path = download_audio(video, store)
+    assert store.media(video.video_id) == path
 
 
 def test_second_download_does_not_hit_the_server(server: RecordingServer, store: Store) -> None:
@@ -174,9 +179,10 @@ def test_download_ignores_the_remote_file_name(server: RecordingServer, store: S
 
 
 def test_download_stages_in_scratch_and_leaves_nothing_there(small_feed: str, store: Store, settings: Settings) -> None:
-    killed = settings.scratch / ".rust.killed-midway"
+    video = feed_video(small_feed, "rust")
+    killed = settings.scratch / f".{video.video_id}.killed-midway"
     killed.mkdir(parents=True)
-    (killed / "rust.webm.part").write_bytes(b"half")
-    download_audio(feed_video(small_feed, "rust"), store)
+    (killed / f"{video.video_id}.webm.part").write_bytes(b"half")
+    download_audio(video, store)
     assert list(settings.scratch.iterdir()) == []
-    assert media_listing(settings) == ["rust.webm"]
+    assert media_listing(settings) == [f"{video.video_id}.webm"]

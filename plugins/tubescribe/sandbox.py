@@ -36,7 +36,7 @@ DEFAULT_MEMORY_LIMIT = "1GB"
 # Statement types a question may use (DuckDB parses SHOW, DESCRIBE, SUMMARIZE and PRAGMA show_* as SELECT);
 # an EXPLAIN is checked again for the statement it explains (EXPLAIN ANALYZE runs it).
 ALLOWED = frozenset({"SELECT", "EXPLAIN"})
-_EXPLAIN = re.compile(r"^\s*EXPLAIN(\s*\([^)]*\))?(\s+ANALY[SZ]E)?\b", re.IGNORECASE)
+_EXPLAIN = re.compile(r"^\s*EXPLAIN\b\s*(\([^)]*\))?\s*(ANALY[SZ]E\b)?", re.IGNORECASE)
 # Table functions that change the session or the database, or run a string as SQL past this check.
 ACTING_FUNCTIONS = frozenset({
     "checkpoint", "force_checkpoint", "enable_logging", "disable_logging", "truncate_duckdb_logs",

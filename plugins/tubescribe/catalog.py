@@ -31,6 +31,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import urlsplit
 
+from tubescribe.errors import Kind, TubescribeError, disk_full_as
 from tubescribe.extensions import load_fts, load_lake
 from tubescribe.settings import Settings
 
@@ -56,8 +57,16 @@ CONFLICT_BACKOFF_S = 0.5
 _EMPTY_LAKE = "the DuckLake catalog is empty; run `tubescribe ingest URL` or `tubescribe demo` first"
 
 
-class CatalogError(RuntimeError):
-    """The catalog could not be opened or written."""
+class CatalogError(TubescribeError):
+    """The catalog could not be opened or written; worth another try (a lock, a busy lake) unless a subclass says."""
+
+    kind = Kind.TRANSIENT
+
+
+class CatalogLockedError(CatalogError):
+    """Another process holds the published catalog file open for writing, which DuckDB lets lock out every reader."""
+
+    kind = Kind.PERMANENT
 
 
 class TransactionConflict(CatalogError):
@@ -256,8 +265,18 @@ def connect_read_only(settings: Settings) -> duckdb.DuckDBPyConnection:
         con.execute("USE catalog")
     except duckdb.Error as exc:
         con.close()
+        if "lock" in str(exc).lower():
+            raise CatalogLockedError(
+                f"{settings.catalog_path} is held open for writing by another process ({_first_line(exc)}): "
+                "close that connection; open the catalog read-only (duckdb -readonly, tubescribe query), "
+                "tubescribe replaces the file after every load"
+            ) from None
         raise CatalogError(f"could not open {settings.catalog_path} read-only: {exc}") from None
     return con
+
+
+def _first_line(exc: Exception) -> str:
+    return str(exc).strip().splitlines()[0][:300] if str(exc).strip() else type(exc).__name__
 
 
 def catalog_exists(settings: Settings) -> bool:
@@ -328,10 +347,11 @@ def _embedded_writer(settings: Settings) -> Iterator[duckdb.DuckDBPyConnection]:
         con.close()
         raise CatalogError(f"could not open {path} for writing: {exc}") from None
     try:
-        apply_schema(con)
-        yield con
-        con.execute("CHECKPOINT catalog")
-        publish(path, settings.catalog_path)
+        with disk_full_as(path.parent, "the catalog"):
+            apply_schema(con)
+            yield con
+            con.execute("CHECKPOINT catalog")
+            publish(path, settings.catalog_path)
     finally:
         con.close()
 

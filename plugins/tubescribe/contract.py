@@ -13,6 +13,8 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, WithJsonSchema, model_validator
 
+from tubescribe.errors import Kind, TubescribeError
+
 GENERAL_TOPICS: tuple[str, ...] = (
     "Algorithms and Data Structures",
     "Artificial Intelligence (AI) and Machine Learning",
@@ -50,8 +52,10 @@ N_GENERAL_TOPICS = 3
 GeneralTopicName = Literal[GENERAL_TOPICS]  # type: ignore[valid-type]
 
 
-class ContractError(ValueError):
-    """A summary does not follow the contract; the message says which rule it broke."""
+class ContractError(TubescribeError, ValueError):
+    """A summary does not follow the contract; the message says which rule it broke (a model may do better later)."""
+
+    kind = Kind.TRANSIENT
 
 
 # Complexity written as text: the same spellings the published schema's pattern allows.

@@ -14,15 +14,15 @@ from pathlib import Path
 from typing import Any
 
 from tubescribe.discover import YtdlpLog
-from tubescribe.errors import DeferredError, redact
+from tubescribe.errors import DeferredError, NotMediaError, TubescribeError, classify, redact
 from tubescribe.records import Video
 from tubescribe.store import Store
 
 log = logging.getLogger(__name__)
 
 
-class DownloadError(RuntimeError):
-    """The audio of a video could not be downloaded; the message carries yt-dlp's reason."""
+class DownloadError(TubescribeError):
+    """The audio of a video could not be downloaded; the message carries yt-dlp's reason, the kind what it means."""
 
 
 def download_audio(video: Video, store: Store, ydl_options: dict[str, Any] | None = None) -> Path:
@@ -63,10 +63,11 @@ def download_audio(video: Video, store: Store, ydl_options: dict[str, Any] | Non
         if len(files) != 1:
             raise DownloadError(f"{video.video_id}: expected one audio file from yt-dlp, got {len(files)}")
         if files[0].stat().st_size == 0:
-            raise DownloadError(f"{video.video_id}: the downloaded file is empty")
+            raise NotMediaError(f"{video.video_id}: the downloaded file is empty: the source serves no audio")
         target = store.put_media(files[0])
-    except yt_dlp.utils.DownloadError as exc:
-        raise DownloadError(f"{video.video_id}: {redact(_clean(exc))}") from None
+    except (yt_dlp.utils.DownloadError, yt_dlp.networking.exceptions.RequestError) as exc:
+        # yt-dlp says what happened only in words: the kind comes from its message (a 429 blocks, a 404 is final).
+        raise DownloadError(f"{video.video_id}: {redact(_clean(exc))}", kind=classify(exc)) from None
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     log.info("downloaded %s (%.1f MB)", video.video_id, target.stat().st_size / 1e6)

@@ -23,6 +23,7 @@ from urllib.parse import urlsplit
 
 from tubescribe import prompt
 from tubescribe.contract import ContractError, Summary, parse_summary
+from tubescribe.errors import Kind
 from tubescribe.records import SummaryRecord, Transcript, Video
 from tubescribe.settings import Settings
 from tubescribe.spans import section_spans, summary_text
@@ -57,17 +58,25 @@ _FORMAT_RE = re.compile(r"response_format|json_schema|json_object|structured out
 class SummaryContractError(SummarizeError):
     """The model's answer broke the contract even after one repair request."""
 
+    kind = Kind.TRANSIENT
+
 
 class SummaryRefusedError(SummarizeError):
     """The model (or the server's content filter) refused to summarize."""
+
+    kind = Kind.PERMANENT
 
 
 class ContextLengthError(SummarizeError):
     """The request does not fit the model's context window."""
 
+    kind = Kind.PERMANENT
+
 
 class TruncatedAnswerError(SummarizeError):
     """The answer was cut off at the server's output token limit."""
+
+    kind = Kind.PERMANENT
 
 
 class _BadAnswer(Exception):
@@ -256,10 +265,13 @@ class OpenAISummarizer:
         if exc.status_code == 401:
             return SummarizeError(
                 f"{label}: {where} rejected the API key (HTTP 401): check OPENAI_API_KEY "
-                f"or the password of the Airflow connection {CONNECTION_ID!r}"
+                f"or the password of the Airflow connection {CONNECTION_ID!r}",
+                kind=Kind.PERMANENT,
             )
         if exc.status_code == 429:  # not retryable: out of quota
-            return SummarizeError(f"{label}: {where} says the account is out of quota (HTTP 429): check its billing")
+            return SummarizeError(
+                f"{label}: {where} says the account is out of quota (HTTP 429): check its billing", kind=Kind.BLOCKED
+            )
         if exc.status_code == 404:
             return SummarizeError(
                 f"{label}: {where} answered 404: check the model name {self.model!r} and the base URL"

@@ -17,7 +17,7 @@ from typing import Any
 from tubescribe import progress
 from tubescribe.channels import Channel, load_channels
 from tubescribe.discover import DiscoverError, list_channel, select
-from tubescribe.errors import Kind, classify
+from tubescribe.errors import Kind, TubescribeError, classify
 from tubescribe.platforms import block, blocked, client_options, platform_of, slot
 from tubescribe.settings import Settings
 from tubescribe.stages import Outcome, run_stage, video_platform
@@ -29,7 +29,7 @@ log = logging.getLogger(__name__)
 SETTING_PARAMS = ("summarizer", "whisper_model")
 
 
-class IngestFailed(RuntimeError):
+class IngestFailed(TubescribeError):
     """Some selected videos did not land; they are listed in the catalog with their error."""
 
 

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from tubescribe import progress
-from tubescribe.errors import Kind, classify, redact
+from tubescribe.errors import DiskFullError, Kind, classify, is_disk_full, redact
 from tubescribe.platforms import block, blocked, platform_of, slot
 from tubescribe.records import Failure, StageRun
 from tubescribe.settings import Settings
@@ -64,7 +64,11 @@ def run_stage(
             try:
                 with slot(settings, where) if where else contextlib.nullcontext():
                     outcome = work(store, video_id)
+            except DiskFullError:
+                raise  # not this video's fault, and recording it would need the disk too
             except Exception as exc:  # classified and recorded per video, never swallowed
+                if is_disk_full(exc):
+                    raise DiskFullError(settings.home, f"{stage} of {video_id}") from exc
                 kind = classify(exc)
                 if kind is Kind.TRANSIENT and attempt < retries:
                     delay = settings.retry_base_s * 2**attempt

@@ -21,6 +21,7 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
+from tubescribe.errors import Kind, TubescribeError, disk_full_as
 from tubescribe.records import VIDEO_ID_RE, Failure, StageRun, SummaryRecord, Transcript, Video
 from tubescribe.settings import Settings
 
@@ -31,8 +32,10 @@ _EXT_RE = re.compile(r"\.[A-Za-z0-9]{1,10}")
 _UNFINISHED = (".part", ".ytdl")
 
 
-class UnsafePathError(ValueError):
+class UnsafePathError(TubescribeError, ValueError):
     """A path built from outside input would leave the store's root."""
+
+    kind = Kind.PERMANENT
 
 
 def _inside(root: Path, path: Path) -> Path:
@@ -58,7 +61,7 @@ def atomic_path(target: Path) -> Iterator[Path]:
 
 def write_bytes(target: Path, data: bytes) -> None:
     """Write a file atomically (fsync before the rename, so a power cut cannot publish garbage)."""
-    with atomic_path(target) as tmp, open(tmp, "wb") as fh:
+    with disk_full_as(target.parent, f"writing {target.name}"), atomic_path(target) as tmp, open(tmp, "wb") as fh:
         fh.write(data)
         fh.flush()
         os.fsync(fh.fileno())

@@ -10,14 +10,18 @@ import hashlib
 import logging
 from typing import Protocol
 
+from tubescribe.errors import Kind, TubescribeError
 from tubescribe.records import SummaryRecord, Transcript, Video
 from tubescribe.settings import Settings
 
 log = logging.getLogger(__name__)
 
 
-class SummarizeError(RuntimeError):
-    """A summary could not be produced; the message says why and what to try."""
+class SummarizeError(TubescribeError):
+    """A summary could not be produced; the message says why and what to try. Worth another try unless a
+    subclass (or the instance) says otherwise."""
+
+    kind = Kind.TRANSIENT
 
 
 class Summarizer(Protocol):

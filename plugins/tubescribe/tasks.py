@@ -1,7 +1,12 @@
 """The Airflow tasks both DAGs wire together; each body is one call into `tubescribe.pipeline`.
 
-Only `airflow.sdk` is imported here, so parsing a DAG file stays cheap and does no I/O. Download and
-summarize talk to the network and retry with exponential backoff; `load` runs in the one-slot
+Only `airflow.sdk` is imported here, so parsing a DAG file stays cheap and does no I/O.
+
+Retries have one owner per failure: the clients retry a single request (yt-dlp's `retries`, the OpenAI
+client's attempts with Retry-After); the batch runner retries one video's stage within the run
+(transient errors, TUBESCRIBE_STAGE_RETRIES, with backoff) and records what still fails; Airflow retries
+a task as a whole, which is what is left: a listing that failed transiently, a worker lost mid-task
+(killed, evicted, past its heartbeat), a time limit hit. `load` runs in the one-slot
 `tubescribe_catalog` pool, so a single task writes the catalog at a time. Discover and download run
 in the `tubescribe_network` pool (slots = TUBESCRIBE_PLATFORM_CONCURRENCY), which bounds requests to
 the platforms across every worker. Transcription goes to the `transcribe` queue (the machines with
@@ -19,21 +24,14 @@ from airflow.sdk.exceptions import AirflowFailException
 
 from tubescribe import pipeline
 from tubescribe.discover import DiscoverError
+from tubescribe.pools import CATALOG_POOL, NETWORK_POOL
 
-NETWORK_RETRIES: dict[str, Any] = {
-    "retries": 3,
-    "retry_delay": timedelta(seconds=20),
-    "retry_exponential_backoff": 2.0,
-    "max_retry_delay": timedelta(minutes=10),
-}
-# Listing is one cheap request: retry soon, and not at all when the URL itself is wrong.
-DISCOVER_RETRIES: dict[str, Any] = {
+# The task-level retry (see above): every task gets it; stages skip finished work, so a retry resumes.
+TASK_RETRIES: dict[str, Any] = {
     "retries": 2,
     "retry_delay": timedelta(seconds=10),
     "retry_exponential_backoff": 2.0,
 }
-CATALOG_POOL = "tubescribe_catalog"
-NETWORK_POOL = "tubescribe_network"
 DEFAULT_QUEUE = "default"
 TRANSCRIBE_QUEUE = "transcribe"
 
@@ -61,7 +59,7 @@ def _max_batches() -> int:
     return conf.getint("core", "max_map_length", fallback=1024)
 
 
-@task(**DISCOVER_RETRIES, pool=NETWORK_POOL, queue=DEFAULT_QUEUE, execution_timeout=DISCOVER_TIMEOUT)
+@task(**TASK_RETRIES, pool=NETWORK_POOL, queue=DEFAULT_QUEUE, execution_timeout=DISCOVER_TIMEOUT)
 def discover_urls(params: dict[str, Any] | None = None) -> list[list[str]]:
     """Backfill: list the run's URLs, select by date window and limit, batch the ids."""
     params = params or {}
@@ -81,7 +79,7 @@ def discover_urls(params: dict[str, Any] | None = None) -> list[list[str]]:
         raise AirflowFailException(str(exc)) from None
 
 
-@task(**DISCOVER_RETRIES, pool=NETWORK_POOL, queue=DEFAULT_QUEUE, execution_timeout=DISCOVER_TIMEOUT)
+@task(**TASK_RETRIES, pool=NETWORK_POOL, queue=DEFAULT_QUEUE, execution_timeout=DISCOVER_TIMEOUT)
 def discover_registered(params: dict[str, Any] | None = None) -> list[list[str]]:
     """Nightly: list every channel in channels.toml and batch the ids."""
     return pipeline.discover_registered(pipeline.settings_from_params(params), _max_batches())
@@ -94,22 +92,22 @@ def select_loaded(params: dict[str, Any] | None = None) -> list[list[str]]:
     return pipeline.select_loaded(pipeline.settings_from_params(params), params.get("where"))
 
 
-@task(**NETWORK_RETRIES, pool=NETWORK_POOL, queue=DEFAULT_QUEUE, execution_timeout=DOWNLOAD_TIMEOUT)
+@task(**TASK_RETRIES, pool=NETWORK_POOL, queue=DEFAULT_QUEUE, execution_timeout=DOWNLOAD_TIMEOUT)
 def download(batch: list[str], params: dict[str, Any] | None = None, run_id: str | None = None) -> list[str]:
     return pipeline.download(pipeline.settings_from_params(params), batch, run_id)
 
 
-@task(retries=1, queue=TRANSCRIBE_QUEUE, execution_timeout=TRANSCRIBE_TIMEOUT)
+@task(**TASK_RETRIES, queue=TRANSCRIBE_QUEUE, execution_timeout=TRANSCRIBE_TIMEOUT)
 def transcribe(batch: list[str], params: dict[str, Any] | None = None, run_id: str | None = None) -> list[str]:
     return pipeline.transcribe(pipeline.settings_from_params(params), batch, run_id)
 
 
-@task(**NETWORK_RETRIES, queue=DEFAULT_QUEUE, execution_timeout=SUMMARIZE_TIMEOUT)
+@task(**TASK_RETRIES, queue=DEFAULT_QUEUE, execution_timeout=SUMMARIZE_TIMEOUT)
 def summarize(batch: list[str], params: dict[str, Any] | None = None, run_id: str | None = None) -> list[str]:
     return pipeline.summarize(pipeline.settings_from_params(params), batch, run_id)
 
 
-@task(pool=CATALOG_POOL, retries=2, queue=DEFAULT_QUEUE, execution_timeout=LOAD_TIMEOUT)
+@task(**TASK_RETRIES, pool=CATALOG_POOL, queue=DEFAULT_QUEUE, execution_timeout=LOAD_TIMEOUT)
 def load(batch: list[str], params: dict[str, Any] | None = None) -> dict[str, list[str]]:
     return pipeline.load(pipeline.settings_from_params(params), batch)
 

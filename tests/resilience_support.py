@@ -21,6 +21,7 @@ import pytest
 
 from helpers_feed import FeedServer, serve
 from tubescribe import pipeline
+from tubescribe.discover import feed_item_id
 from tubescribe.records import Video
 from tubescribe.sample import FEED_TEMPLATE, SAMPLE_DIR
 from tubescribe.settings import Settings
@@ -40,6 +41,11 @@ PLATFORM = "127.0.0.1"
 
 
 # -- helpers ---------------------------------------------------------------------------------------
+def ids(feed: str, *guids: str) -> list[str]:
+    """The video ids of these guids of the feed at `feed` (ids are namespaced by their feed URL, query included)."""
+    return [feed_item_id(feed, guid) for guid in guids]
+
+
 def clip(source: Path, target: Path, seconds: float) -> None:
     """The first seconds of a file's audio track, copied without re-encoding."""
     import av
@@ -167,11 +173,12 @@ def landed_copy(landed: Landed, tmp_path: Path, monkeypatch: pytest.MonkeyPatch)
 
 
 @pytest.fixture
-def rust_only_catalog(landed_copy: Settings) -> Settings:
+def rust_only_catalog(landed: Landed, landed_copy: Settings) -> Settings:
     """The landed home with a catalog holding rust only; react's and zig's artifacts wait to be loaded."""
     landed_copy.catalog_path.unlink()
     shutil.rmtree(landed_copy.writer_catalog_path.parent)
-    assert pipeline.load(landed_copy, ["rust"])["loaded"] == ["rust"]
+    rust = ids(landed.server.feed_url, "rust")
+    assert pipeline.load(landed_copy, rust)["loaded"] == rust
     return landed_copy
 
 

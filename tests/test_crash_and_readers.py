@@ -13,9 +13,27 @@ from typing import Any
 import duckdb
 import pytest
 
-from resilience_support import counts, landed, landed_copy, rust_only_catalog, server, settings, site, video_state  # noqa: F401  (pytest fixtures, used by name)
+from resilience_support import (  # noqa: F401  (pytest fixtures, used by name)
+    Landed,
+    counts,
+    ids,
+    landed,
+    landed_copy,
+    rust_only_catalog,
+    server,
+    settings,
+    site,
+    video_state,
+)
 from tubescribe import pipeline
 from tubescribe.settings import Settings
+
+
+@pytest.fixture
+def react_zig(landed: Landed) -> list[str]:
+    """The ids of the two landed-run videos the rust-only catalog lacks: react (loadable) and zig (failed)."""
+    return ids(landed.server.feed_url, "react", "zig")
+
 
 # -- 7. a killed load changes nothing --------------------------------------------------------------
 KILLABLE_LOAD = """
@@ -39,13 +57,13 @@ pipeline.load(Settings.load(), sys.argv[2:])
 
 @pytest.mark.slow
 def test_a_load_killed_midway_leaves_the_catalog_as_before_and_a_rerun_completes_it(
-    rust_only_catalog: Settings, tmp_path: Path
+    rust_only_catalog: Settings, react_zig: list[str], tmp_path: Path
 ) -> None:
     settings = rust_only_catalog
     before = counts(settings.catalog_path)
     assert before == counts(settings.writer_catalog_path) and before["main.videos"] == 1
     marker = tmp_path / "summaries-written"
-    load = subprocess.Popen([sys.executable, "-c", KILLABLE_LOAD, str(marker), "react", "zig"])
+    load = subprocess.Popen([sys.executable, "-c", KILLABLE_LOAD, str(marker), *react_zig])
     try:
         deadline = time.monotonic() + 60
         while not marker.exists() and load.poll() is None and time.monotonic() < deadline:
@@ -58,9 +76,10 @@ def test_a_load_killed_midway_leaves_the_catalog_as_before_and_a_rerun_completes
     assert counts(settings.catalog_path) == before
     assert counts(settings.writer_catalog_path) == before
 
-    assert pipeline.load(settings, ["react", "zig"]) == {"loaded": ["react"], "failed": ["zig"], "pending": []}
+    react, zig = react_zig
+    assert pipeline.load(settings, react_zig) == {"loaded": [react], "failed": [zig], "pending": []}
     assert counts(settings.catalog_path)["main.videos"] == 3
-    assert video_state(settings)["react"][0] == "loaded"
+    assert video_state(settings)[react][0] == "loaded"
 
 
 # -- 9. readers never block a load -----------------------------------------------------------------
@@ -103,19 +122,26 @@ def reader_count(reader: tuple[duckdb.DuckDBPyConnection, subprocess.Popen[str]]
 
 
 @pytest.mark.slow
-def test_a_load_succeeds_while_readers_hold_the_catalog_open(rust_only_catalog: Settings, readers: Any) -> None:
-    assert pipeline.load(rust_only_catalog, ["react", "zig"]) == {"loaded": ["react"], "failed": ["zig"], "pending": []}
+def test_a_load_succeeds_while_readers_hold_the_catalog_open(
+    rust_only_catalog: Settings, readers: Any, react_zig: list[str]
+) -> None:
+    react, zig = react_zig
+    assert pipeline.load(rust_only_catalog, react_zig) == {"loaded": [react], "failed": [zig], "pending": []}
 
 
 @pytest.mark.slow
-def test_readers_holding_the_catalog_keep_their_snapshot(rust_only_catalog: Settings, readers: Any) -> None:
-    pipeline.load(rust_only_catalog, ["react", "zig"])
+def test_readers_holding_the_catalog_keep_their_snapshot(
+    rust_only_catalog: Settings, readers: Any, react_zig: list[str]
+) -> None:
+    pipeline.load(rust_only_catalog, react_zig)
     assert reader_count(readers) == (1, 1)
 
 
 @pytest.mark.slow
-def test_a_new_reader_process_sees_the_new_rows(rust_only_catalog: Settings, readers: Any) -> None:
-    pipeline.load(rust_only_catalog, ["react", "zig"])
+def test_a_new_reader_process_sees_the_new_rows(
+    rust_only_catalog: Settings, readers: Any, react_zig: list[str]
+) -> None:
+    pipeline.load(rust_only_catalog, react_zig)
     new = subprocess.run(
         [sys.executable, "-c", NEW_READER, str(rust_only_catalog.catalog_path)],
         capture_output=True,
@@ -126,9 +152,11 @@ def test_a_new_reader_process_sees_the_new_rows(rust_only_catalog: Settings, rea
 
 
 @pytest.mark.slow
-def test_a_new_reader_in_the_same_process_sees_the_new_rows(rust_only_catalog: Settings, readers: Any) -> None:
+def test_a_new_reader_in_the_same_process_sees_the_new_rows(
+    rust_only_catalog: Settings, readers: Any, react_zig: list[str]
+) -> None:
     from tubescribe.catalog import connect_read_only
 
-    pipeline.load(rust_only_catalog, ["react", "zig"])
+    pipeline.load(rust_only_catalog, react_zig)
     with connect_read_only(rust_only_catalog) as con:
         assert con.execute("SELECT count(*) FROM videos").fetchone()[0] == 3

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from helpers_feed import serve
-from resilience_support import MEDIA, Landed, landed, landed_copy, rust_only_catalog, server, settings, site  # noqa: F401  (pytest fixtures, used by name)
+from resilience_support import MEDIA, Landed, ids, landed, landed_copy, rust_only_catalog, server, settings, site  # noqa: F401  (pytest fixtures, used by name)
 from tubescribe import airflow_env, pipeline
 from tubescribe.channels import Channel
 from tubescribe.sample import FEED_TEMPLATE, SAMPLE_DIR
@@ -27,7 +27,12 @@ def artifact_mtimes(settings: Settings) -> dict[Path, int]:
 def test_a_rerun_with_nothing_new_selects_nothing_and_touches_nothing(landed: Landed, landed_copy: Settings) -> None:
     before = artifact_mtimes(landed_copy)
     requests = len(landed.server.requests)
-    assert pipeline.discover(landed_copy, [f"{landed.server.feed_url}?only=rust,react"]) == []
+    # The same feed URL as the landed run (a query would make it another feed), now listing only what landed.
+    listed, landed.server.only = landed.server.only, ["rust", "react"]
+    try:
+        assert pipeline.discover(landed_copy, [landed.server.feed_url]) == []
+    finally:
+        landed.server.only = listed
     assert artifact_mtimes(landed_copy) == before
     assert [name for name, _ in landed.server.requests[requests:]] == ["feed.xml"]
 
@@ -39,7 +44,9 @@ def test_a_nightly_discover_skips_a_permanent_failure(landed: Landed, landed_cop
 
 @pytest.mark.slow
 def test_a_backfill_discover_retries_a_permanent_failure(landed: Landed, landed_copy: Settings) -> None:
-    assert pipeline.discover(landed_copy, [landed.server.feed_url], retry_permanent=True) == [["zig"]]
+    assert pipeline.discover(landed_copy, [landed.server.feed_url], retry_permanent=True) == [
+        ids(landed.server.feed_url, "zig")
+    ]
 
 
 # -- 8. the date window and the limit, through the real DAG ----------------------------------------
@@ -61,7 +68,7 @@ def test_the_backfill_dag_selects_exactly_the_window_and_limit_newest_first(
             srv.fail(name, "not_found")  # selection is under test: every video fails fast at download
         state = airflow_env.run_dag("tubescribe_backfill", {"urls": [srv.feed_url], **window})
     assert state == "failed"
-    assert sorted(p.parent.name for p in settings.work_dir.glob("*/video.json")) == sorted(expected)
+    assert sorted(p.parent.name for p in settings.work_dir.glob("*/video.json")) == sorted(ids(srv.feed_url, *expected))
     downloads = [name for name, _ in srv.requests if name != "feed.xml"]
     assert list(dict.fromkeys(downloads)) == [MEDIA[v] for v in expected]
 
@@ -113,5 +120,5 @@ def test_channel_rules_pick_exactly_the_matching_videos(
 ) -> None:
     channel = Channel(url=rules_feed, **rules)
     batches = pipeline.discover(settings, [rules_feed], channel=channel)
-    assert [v for batch in batches for v in batch] == expected
-    assert sorted(p.parent.name for p in settings.work_dir.glob("*/video.json")) == sorted(expected)
+    assert [v for batch in batches for v in batch] == ids(rules_feed, *expected)
+    assert sorted(p.parent.name for p in settings.work_dir.glob("*/video.json")) == sorted(ids(rules_feed, *expected))

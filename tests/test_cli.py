@@ -195,3 +195,116 @@ def test_channels_add_list_remove(tmp_path: Path) -> None:
     assert "https://example.com/feed.xml" in listed.stdout
     assert tubescribe(home, "channels", "remove", "https://example.com/feed.xml").returncode == 0
     assert "example.com" not in tubescribe(home, "channels", "list").stdout
+
+
+# -- habits of a command-line tool (duckdb, sqlite-utils) ------------------------------------------------
+ENTRY = Path(sys.executable).parent / "tubescribe"
+
+
+def test_version() -> None:
+    from importlib.metadata import version
+
+    done = subprocess.run([str(ENTRY), "--version"], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0 and done.stdout == f"tubescribe {version('tubescribe')}\n"
+
+
+@pytest.mark.parametrize(
+    "args, status, says",
+    [
+        (("query", "SELEC 1"), 1, 'syntax error at or near "SELEC"'),
+        (("query", "SELECT * FROM nope"), 1, "Table with name nope does not exist"),
+        (("show", "nope"), 1, "no video 'nope'"),
+        (("channels", "remove", "https://example.com/x.xml"), 1, "is not registered"),
+        (("query", "--format", "xml", "SELECT 1"), 2, "'xml' is not one of 'table', 'csv', 'json'"),
+        (("channels", "add", "--since", "2024-13-01", "https://example.com/f.xml"), 2, "'2024-13-01' does not match"),
+        (("search", "--since", "yesterday", "x"), 2, "'yesterday' does not match"),
+        (("ingest", "--until", "2024-02-30", "https://example.com/f.xml"), 2, "'2024-02-30' does not match"),
+        (("nope",), 2, "No such command 'nope'"),
+    ],
+)
+def test_exit_status_and_errors_on_stderr(tmp_path: Path, args: tuple[str, ...], status: int, says: str) -> None:
+    _catalog_with_one_video(tmp_path / "home")
+    done = tubescribe(tmp_path / "home", *args)
+    assert done.returncode == status, done.stderr
+    assert says in done.stderr and done.stdout == ""
+    assert "Traceback" not in done.stderr
+
+
+def test_a_missing_catalog_is_a_runtime_error(tmp_path: Path) -> None:
+    for args in (("query", "SELECT 1"), ("show", "v1"), ("search", "rust")):
+        done = tubescribe(tmp_path / "home", *args)
+        assert done.returncode == 1 and "no catalog at" in done.stderr and done.stdout == ""
+
+
+def test_csv_rows_end_with_lf(tmp_path: Path) -> None:
+    _catalog_with_one_video(tmp_path / "home")
+    environment = {k: v for k, v in os.environ.items() if not k.startswith(("AIRFLOW", "TUBESCRIBE_", "OPENAI_"))}
+    done = subprocess.run(
+        [str(ENTRY), "query", "--format", "csv", "SELECT video_id, 'a,b' AS t FROM videos UNION ALL SELECT 'v2', NULL"],
+        env={**environment, "TUBESCRIBE_HOME": str(tmp_path / "home")},
+        capture_output=True,
+        timeout=60,
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout == b'video_id,t\nv1,"a,b"\nv2,\n'
+
+
+def test_a_table_off_a_terminal_is_tab_separated_whole_and_plain(tmp_path: Path) -> None:
+    _catalog_with_one_video(tmp_path / "home")
+    long = "word " * 100
+    done = tubescribe(tmp_path / "home", "query", f"SELECT '{long}' AS t, 1 AS n, NULL AS z, [1, 2] AS l")
+    assert done.returncode == 0, done.stderr
+    assert done.stdout == f"t\tn\tz\tl\n{long}\t1\t\t[1, 2]\n"
+    assert "\x1b" not in done.stdout
+
+
+def test_json_is_always_valid_and_one_rule(tmp_path: Path) -> None:
+    _catalog_with_one_video(tmp_path / "home")
+    sql = """SELECT INTERVAL 1 DAY + INTERVAL 2 HOUR AS i, '6ba7b810-9dad-11d1-80b4-00c04fd430c8'::UUID AS u,
+                    'ab'::BLOB AS b, 'nan'::DOUBLE AS n, '-inf'::DOUBLE AS inf, '{"a": [1, 2]}'::JSON AS j,
+                    map(['k'], [1]) AS m, 1.25::DECIMAL(4, 2) AS d, DATE '2024-01-31' AS day, [1, 2] AS l,
+                    {'x': 1} AS s, TIME '01:02:03' AS t"""
+    done = tubescribe(tmp_path / "home", "query", "--format", "json", sql)
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout, parse_constant=lambda c: pytest.fail(f"{c} is not JSON")) == [
+        {
+            "i": "P1DT7200S",
+            "u": "6ba7b810-9dad-11d1-80b4-00c04fd430c8",
+            "b": {"$base64": True, "encoded": "YWI="},
+            "n": None,
+            "inf": None,
+            "j": {"a": [1, 2]},
+            "m": {"k": 1},
+            "d": 1.25,
+            "day": "2024-01-31",
+            "l": [1, 2],
+            "s": {"x": 1},
+            "t": "01:02:03",
+        }
+    ]
+
+
+def test_format_choices_are_in_the_help(tmp_path: Path) -> None:
+    assert "--format <table|csv|json>" in tubescribe(tmp_path, "query", "--help").stdout
+    assert "--format <table|json>" in tubescribe(tmp_path, "search", "--help").stdout
+    assert "<parquet|csv|jsonl>" in tubescribe(tmp_path, "export", "--help").stdout
+
+
+@pytest.mark.parametrize("shell, marker", [("bash", "complete -o default -F _tubescribe_completion tubescribe"),
+                                           ("zsh", "compdef _tubescribe_completion tubescribe")])  # fmt: skip
+def test_shell_completion_scripts_and_answers(shell: str, marker: str) -> None:
+    # Typer detects the running shell; this switch (typer's own, for tests) lets the shell be named instead.
+    environment = {**os.environ, "_TYPER_COMPLETE_TEST_DISABLE_SHELL_DETECTION": "1"}
+    script = subprocess.run([str(ENTRY), "--show-completion", shell], env=environment, capture_output=True, text=True)
+    assert script.returncode == 0 and marker in script.stdout
+    # What the installed script asks the program, and what it answers: the --format choices.
+    ask = {"bash": {"COMP_WORDS": "tubescribe query --format ", "COMP_CWORD": "3"},
+           "zsh": {"_TYPER_COMPLETE_ARGS": "tubescribe query --format "}}[shell]  # fmt: skip
+    answer = subprocess.run(
+        [str(ENTRY)],
+        env={**os.environ, **ask, "_TUBESCRIBE_COMPLETE": f"complete_{shell}"},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert all(choice in answer.stdout for choice in ("table", "csv", "json")), answer.stdout + answer.stderr

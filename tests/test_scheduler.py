@@ -27,6 +27,7 @@ import psutil
 import pytest
 
 from tubescribe.channels import Channel, add_channel
+from tubescribe.discover import feed_item_id
 from tubescribe.sample import serve_sample_channel
 from tubescribe.settings import Settings
 
@@ -282,8 +283,9 @@ def test_scheduler_runs_nightly_for_the_sample_channel(stack: AirflowStack) -> N
             FROM videos v
             JOIN transcripts t USING (video_id)
             JOIN summaries s USING (video_id)
-            WHERE v.video_id = 'rust'
-            """
+            WHERE v.video_id = ?
+            """,
+            [feed_item_id(feed, "rust")],
         ).fetchall()
     assert len(row) == 1, row
     status, transcript, introduction = row[0]

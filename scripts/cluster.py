@@ -56,8 +56,8 @@ PRODUCTION_WORKERS: dict[str, tuple[str, ...]] = {
     "worker-transcribe": ("transcribe",),
 }
 # tubescribe settings every Celery worker gets. A task runs below Celery's prefork pool, in a daemonic
-# process, which Python forbids to start processes of its own ("daemonic processes are not allowed to have
-# children"), so transcription runs one decoder with the machine's threads instead of one process per core.
+# process, which may not start processes of its own, so tubescribe decodes in the task's process there; said
+# explicitly here so the transcript key and the thread count do not depend on that detection.
 WORKER_SETTINGS = {"TUBESCRIBE_WHISPER_WORKERS": "1"}
 # Set per machine rather than shared: each worker's own disk.
 PER_MACHINE = ("TUBESCRIBE_HOME", "TUBESCRIBE_SCRATCH_DIR")

@@ -265,3 +265,25 @@ def test_the_default_settings_key_is_the_one_stored_transcripts_already_carry(de
     # carry it, and a new key would re-transcribe every video on upgrade.
     assert settings_key(defaults) == "831f0639289c"
     assert settings_key(replace(defaults, whisper_chunk_s=120)) == "831f0639289c"
+
+
+def _parallel_in_a_daemon(queue) -> None:  # runs in a daemonic child, as a Celery task does
+    from tubescribe.settings import Settings
+    from tubescribe.transcribe import parallel
+
+    settings = Settings.load(whisper_workers=2)
+    sample = Path(__file__).resolve().parents[1] / "plugins" / "tubescribe" / "sample_channel"
+    with parallel(settings, [("a", sample / "rust.webm"), ("b", sample / "zig.m4a")]) as futures:
+        queue.put(futures)
+
+
+def test_a_daemonic_task_process_decodes_in_process_instead_of_starting_workers() -> None:
+    import multiprocessing
+
+    ctx = multiprocessing.get_context("spawn")
+    queue = ctx.Queue()
+    child = ctx.Process(target=_parallel_in_a_daemon, args=(queue,), daemon=True)
+    child.start()
+    child.join(120)
+    assert child.exitcode == 0
+    assert queue.get(timeout=5) == {}  # no worker pool: the caller transcribes one by one

@@ -186,7 +186,8 @@ def parallel(settings: Settings, jobs: list[tuple[str, Path]]) -> Iterator[dict[
     (BENCHMARKS.md). With one worker or one job, nothing is started and the dict is empty.
     """
     workers = min(settings.transcription_workers(), len(jobs))
-    if workers < 2:
+    # A Celery worker runs each task in a daemonic process, and those may not start processes: decode here.
+    if workers < 2 or multiprocessing.current_process().daemon:
         yield {}
         return
     ordered = sorted(jobs, key=lambda job: job[1].stat().st_size, reverse=True)

@@ -57,7 +57,7 @@ PRODUCTION_WORKERS: dict[str, tuple[str, ...]] = {
 }
 # tubescribe settings every Celery worker gets. A task runs below Celery's prefork pool, in a daemonic
 # process, which may not start processes of its own, so tubescribe decodes in the task's process there; said
-# explicitly here so the transcript key and the thread count do not depend on that detection.
+# explicitly here so the CTranslate2 thread count (cores / workers) does not rest on that detection.
 WORKER_SETTINGS = {"TUBESCRIBE_WHISPER_WORKERS": "1"}
 # Set per machine rather than shared: each worker's own disk.
 PER_MACHINE = ("TUBESCRIBE_HOME", "TUBESCRIBE_SCRATCH_DIR")

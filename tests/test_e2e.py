@@ -14,6 +14,7 @@ import pytest
 
 from catalog_records import TABLES
 from tubescribe import airflow_env
+from tubescribe.discover import feed_item_id
 from tubescribe.sample import SAMPLE_DIR, serve_sample_channel
 from tubescribe.settings import Settings
 
@@ -51,7 +52,8 @@ def test_backfill_lands_every_video_with_transcript_summary_and_tags(ingested: S
     assert c["topic_tags"] == 10 and c["general_topics"] == 6
     with duckdb.connect(str(ingested.catalog_path), read_only=True) as con:
         assert con.execute("SELECT list(DISTINCT status) FROM videos").fetchone()[0] == ["loaded"]
-        text = con.execute("SELECT text FROM transcripts WHERE video_id = 'rust'").fetchone()[0]
+        rust = feed_item_id(ingested.extra["feed"], "rust")
+        text = con.execute("SELECT text FROM transcripts WHERE video_id = ?", [rust]).fetchone()[0]
         assert "memory" in text.lower()
         types = dict(
             con.execute(
@@ -65,14 +67,15 @@ def test_every_stage_leaves_its_timing_in_the_catalog(ingested: Settings) -> Non
     with duckdb.connect(str(ingested.catalog_path), read_only=True) as con:
         rows = con.execute("SELECT video_id, stage, run_id, seconds, audio_s, status FROM stage_runs").fetchall()
         by_run = con.execute("SELECT stage, videos FROM stage_timings_by_run ORDER BY stage").fetchall()
+    rust, react = (feed_item_id(ingested.extra["feed"], guid) for guid in ("rust", "react"))
     assert {(v, stage) for v, stage, *_ in rows} == {
-        (v, stage) for v in ("rust", "react") for stage in ("download", "transcribe", "summarize")
+        (v, stage) for v in (rust, react) for stage in ("download", "transcribe", "summarize")
     }
     assert all(
         run_id.startswith("manual__") and seconds > 0 and status == "done" for _, _, run_id, seconds, _, status in rows
     )
     transcribe_audio = {v: audio for v, stage, _, _, audio, _ in rows if stage == "transcribe"}
-    assert transcribe_audio["rust"] > 100
+    assert transcribe_audio[rust] > 100
     assert by_run == [("download", 2), ("summarize", 2), ("transcribe", 2)]
 
 
@@ -111,13 +114,13 @@ def test_ingested_transcripts_match_a_direct_faster_whisper_call(ingested: Setti
     model = WhisperModel(model_path(ingested.whisper_model), device="cpu", compute_type="int8")
     with duckdb.connect(str(ingested.catalog_path), read_only=True) as con:
         ingested_text = dict(con.execute("SELECT video_id, text FROM transcripts").fetchall())
-    for video_id, ext in (("rust", "webm"), ("react", "mp4")):
-        segments, _ = model.transcribe(str(SAMPLE_DIR / f"{video_id}.{ext}"), beam_size=5, vad_filter=True)
+    for guid, ext in (("rust", "webm"), ("react", "mp4")):
+        segments, _ = model.transcribe(str(SAMPLE_DIR / f"{guid}.{ext}"), beam_size=5, vad_filter=True)
         direct = " ".join(s.text.strip() for s in segments)
-        reference = " ".join(_words((SAMPLE_DIR / f"{video_id}.txt").read_text()))
+        reference = " ".join(_words((SAMPLE_DIR / f"{guid}.txt").read_text()))
         wer_direct = jiwer.wer(reference, " ".join(_words(direct)))
-        wer_pipeline = jiwer.wer(reference, " ".join(_words(ingested_text[video_id])))
-        print(f"{video_id}: WER direct {wer_direct:.3f}, pipeline {wer_pipeline:.3f}")
+        wer_pipeline = jiwer.wer(reference, " ".join(_words(ingested_text[feed_item_id(ingested.extra["feed"], guid)])))
+        print(f"{guid}: WER direct {wer_direct:.3f}, pipeline {wer_pipeline:.3f}")
         assert abs(wer_pipeline - wer_direct) <= 0.02
         assert wer_pipeline < 0.35
 
@@ -130,8 +133,8 @@ def test_a_dead_media_url_fails_that_video_only(airflow_db: Path, home: Path, tm
         assert backfill(feed) == "failed"
     with duckdb.connect(str(Settings.load().catalog_path), read_only=True) as con:
         rows = dict(con.execute("SELECT video_id, (status, failed_stage, error_message) FROM videos").fetchall())
-    assert rows["react"][0] == "loaded"
-    status, stage, message = rows["rust"]
+    assert rows[feed_item_id(feed, "react")][0] == "loaded"
+    status, stage, message = rows[feed_item_id(feed, "rust")]
     assert (status, stage) == ("failed", "download")
     assert "404" in message
 
@@ -144,5 +147,6 @@ def test_date_window_and_limit_select_the_right_videos(airflow_db: Path, home: P
 
     with serve_sample_channel() as feed:
         batches = pipeline.discover(Settings.load(), [feed], since="2024-05-14", until="2024-11-20", limit=2)
-    assert [v for batch in batches for v in batch] == ["typescript_fireship", "react"]
-    assert os.path.exists(Path(os.environ["TUBESCRIBE_HOME"]) / "work" / "react" / "video.json")
+    typescript, react = (feed_item_id(feed, guid) for guid in ("typescript_fireship", "react"))
+    assert [v for batch in batches for v in batch] == [typescript, react]
+    assert os.path.exists(Path(os.environ["TUBESCRIBE_HOME"]) / "work" / react / "video.json")

@@ -4,27 +4,22 @@ Whatever came from outside (titles, URLs, SQL results, HTTP messages, model answ
 as `Text` objects — never as markup strings — and without control characters, so `[/dim]` prints as
 written and `ESC]0;...` cannot retitle or clear the terminal. When stdout is not a terminal, tables are
 tab-separated lines, never truncated or coloured. `json_value` is the one rule for JSON output, shared
-by `tubescribe query` and `tubescribe export`.
+by `tubescribe query` and `tubescribe export`, lives in text.py (no rich there).
 """
 
 from __future__ import annotations
 
-import base64
 import csv
 import json
-import math
 import sys
 from collections.abc import Iterable, Sequence
-from datetime import date, datetime, time, timedelta
-from decimal import Decimal
 from typing import IO, Any
-from uuid import UUID
 
 from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from tubescribe.text import clean_text
+from tubescribe.text import clean_text, csv_value, json_value
 
 # The table form shows at most this many rows: a table is for reading, and every row collected costs
 # memory (CSV and JSON stream instead). 10,000 rows of a wide table stay well under 100 MB.
@@ -95,53 +90,6 @@ def error(out: Console, message: object) -> None:
 
 
 # -- rows as CSV / JSON ---------------------------------------------------------------------------------
-def json_value(value: Any, type_name: str = "") -> Any:
-    """A DuckDB value as plain JSON data: the one rule for `query` and `export`.
-
-    Numbers stay numbers (NaN and infinities become null, which JSON lacks), DECIMAL becomes a float,
-    dates and times ISO 8601, INTERVAL an ISO 8601 duration (P<days>DT<seconds>S), UUID a string,
-    BLOB `{"$base64": true, "encoded": ...}` (as sqlite-utils writes it), MAP keys strings, and a
-    JSON column (type_name "JSON") the object it holds.
-    """
-    if value is None:
-        return None
-    if type_name == "JSON" and isinstance(value, str):
-        try:
-            return json.loads(value)
-        except ValueError:
-            return value
-    if isinstance(value, bool | int | str):
-        return value
-    if isinstance(value, float):
-        return value if math.isfinite(value) else None
-    if isinstance(value, Decimal):
-        return float(value) if value.is_finite() else None
-    if isinstance(value, timedelta):
-        seconds = value.seconds + value.microseconds / 1e6
-        return f"P{value.days}DT{seconds:g}S"
-    if isinstance(value, datetime | date | time):
-        return value.isoformat()
-    if isinstance(value, UUID):
-        return str(value)
-    if isinstance(value, bytes | bytearray | memoryview):
-        return {"$base64": True, "encoded": base64.b64encode(bytes(value)).decode("ascii")}
-    if isinstance(value, dict):
-        return {str(json_value(k)): json_value(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [json_value(v) for v in value]
-    return str(value)
-
-
-def csv_value(value: Any, type_name: str = "") -> Any:
-    """A DuckDB value as one CSV field: nested values (and JSON columns) as JSON text."""
-    if type_name == "JSON" and isinstance(value, str):
-        return value
-    plain = json_value(value, type_name)
-    if isinstance(plain, (list, dict)):
-        return json.dumps(plain, ensure_ascii=False)
-    return plain
-
-
 def write_csv(out: IO[str], columns: Sequence[str], batches: Iterable[Sequence[Sequence[Any]]],
               types: Sequence[str] = ()) -> None:  # fmt: skip
     """Rows as CSV with LF line ends, written batch by batch (never all in memory)."""

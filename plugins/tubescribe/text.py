@@ -1,8 +1,15 @@
-"""Untrusted text made safe to store and print: control characters removed."""
+"""Untrusted text made safe to store and print (control characters removed), and DuckDB values as plain JSON."""
 
 from __future__ import annotations
 
+import base64
+import json
+import math
 import re
+from datetime import date, datetime, time, timedelta
+from decimal import Decimal
+from typing import Any
+from uuid import UUID
 
 # C0 and C1 control characters (and DEL), except tab and newline: they can rewrite a terminal (ANSI/OSC).
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
@@ -11,3 +18,50 @@ _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 def clean_text(s: str) -> str:
     """`s` without C0/C1 control characters other than tab and newline."""
     return _CONTROL.sub("", s)
+
+
+def json_value(value: Any, type_name: str = "") -> Any:
+    """A DuckDB value as plain JSON data: the one rule for `query` and `export`.
+
+    Numbers stay numbers (NaN and infinities become null, which JSON lacks), DECIMAL becomes a float,
+    dates and times ISO 8601, INTERVAL an ISO 8601 duration (P<days>DT<seconds>S), UUID a string,
+    BLOB `{"$base64": true, "encoded": ...}` (as sqlite-utils writes it), MAP keys strings, and a
+    JSON column (type_name "JSON") the object it holds.
+    """
+    if value is None:
+        return None
+    if type_name == "JSON" and isinstance(value, str):
+        try:
+            return json.loads(value)
+        except ValueError:
+            return value
+    if isinstance(value, bool | int | str):
+        return value
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, Decimal):
+        return float(value) if value.is_finite() else None
+    if isinstance(value, timedelta):
+        seconds = value.seconds + value.microseconds / 1e6
+        return f"P{value.days}DT{seconds:g}S"
+    if isinstance(value, datetime | date | time):
+        return value.isoformat()
+    if isinstance(value, UUID):
+        return str(value)
+    if isinstance(value, bytes | bytearray | memoryview):
+        return {"$base64": True, "encoded": base64.b64encode(bytes(value)).decode("ascii")}
+    if isinstance(value, dict):
+        return {str(json_value(k)): json_value(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [json_value(v) for v in value]
+    return str(value)
+
+
+def csv_value(value: Any, type_name: str = "") -> Any:
+    """A DuckDB value as one CSV field: nested values (and JSON columns) as JSON text."""
+    if type_name == "JSON" and isinstance(value, str):
+        return value
+    plain = json_value(value, type_name)
+    if isinstance(plain, (list, dict)):
+        return json.dumps(plain, ensure_ascii=False)
+    return plain

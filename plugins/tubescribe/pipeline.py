@@ -29,6 +29,12 @@ log = logging.getLogger(__name__)
 SETTING_PARAMS = ("summarizer", "whisper_model")
 
 
+class PlatformBlocked(TubescribeError):
+    """A platform told us to back off (HTTP 429, a bot check) and its cooldown has not passed yet."""
+
+    kind = Kind.BLOCKED
+
+
 class IngestFailed(TubescribeError):
     """Some selected videos did not land; they are listed in the catalog with their error."""
 
@@ -57,19 +63,27 @@ def discover(
     *,
     retry_permanent: bool = True,
     channel: Channel | None = None,
+    run_id: str | None = None,
 ) -> list[list[str]]:
     """List the channels, keep the selected videos that still need work, save their records, batch their ids.
 
     Videos already landed with the current settings are skipped before anything is downloaded, which
     is what makes a nightly run with nothing new cheap. A listing shorter than before deletes nothing.
+
+    A URL that cannot be listed (dead, or its platform blocked) never stops the others. When nothing
+    could be chosen because of it, the error is raised (the run fails with the reason; a transient one
+    is retried by Airflow); otherwise the run goes on with the rest and its report fails on the skip.
     """
     store = Store(settings)
     settled = _settled(settings, retry_permanent)
     chosen: list[str] = []
+    problems: list[TubescribeError] = []
     for url in urls:
         reason = blocked(settings, platform_of(url))
         if reason:
-            progress.emit(url, "discover", "failed", f"{platform_of(url)} is blocked for now: {reason}")
+            problem = PlatformBlocked(f"{url}: {platform_of(url)} is blocked for now: {reason}")
+            progress.emit(url, "discover", "failed", str(problem))
+            problems.append(problem)
             continue
         try:
             with slot(settings, platform_of(url)):
@@ -78,7 +92,8 @@ def discover(
             if classify(exc) is Kind.BLOCKED:
                 block(settings, platform_of(url), str(exc))
             progress.emit(url, "discover", "failed", str(exc))
-            raise
+            problems.append(exc)
+            continue
         if channel is not None:
             listed = [video for video in listed if channel.accepts(video)]
         for video in select(listed, _date(since), _date(until), limit):
@@ -91,6 +106,11 @@ def discover(
             progress.emit(video.video_id, "discover", "done", video.title)
             if video.video_id not in chosen:
                 chosen.append(video.video_id)
+    if problems and not chosen:
+        # A transient one first: Airflow's retry of this task may then list everything.
+        raise next((p for p in problems if p.transient), problems[0])
+    if problems and run_id:
+        store.save_skipped(run_id, [*store.skipped(run_id), *(str(p) for p in problems)])
     # Never more mapped task instances than Airflow allows: grow the batches instead.
     size = max(settings.batch_size, math.ceil(len(chosen) / max_batches)) if chosen else 1
     return [chosen[i : i + size] for i in range(0, len(chosen), size)]
@@ -113,9 +133,15 @@ def _settled(settings: Settings, retry_permanent: bool) -> set[str]:
         return {video_id for (video_id,) in run_sql(con, "queries/settled_videos", params)}
 
 
-def discover_registered(settings: Settings, max_batches: int = 1024) -> list[list[str]]:
-    """Batches for the nightly run: every registered channel, by its rules; permanent failures stay put."""
+def discover_registered(settings: Settings, max_batches: int = 1024, run_id: str | None = None) -> list[list[str]]:
+    """Batches for the nightly run: every registered channel, by its rules; permanent failures stay put.
+
+    One dead or blocked channel must not stop the night for the others: it is skipped, and the skip is
+    kept for the run's report, which then fails the run naming it (a green night that listed nothing
+    from a blocked platform would hide the block).
+    """
     batches: list[list[str]] = []
+    skipped: list[str] = []
     for channel in load_channels(settings):
         try:
             batches += discover(
@@ -127,9 +153,11 @@ def discover_registered(settings: Settings, max_batches: int = 1024) -> list[lis
                 retry_permanent=False,
                 channel=channel,
             )
-        except DiscoverError as exc:
-            # One dead channel must not stop the night for the others; the failure is in the log and progress.
+        except TubescribeError as exc:
             log.error("skipping channel %s tonight: %s", channel.url, exc)
+            skipped.append(f"{exc} ({exc.kind})")
+    if skipped and run_id:
+        Store(settings).save_skipped(run_id, skipped)
     return batches
 
 
@@ -269,14 +297,23 @@ def load(settings: Settings, video_ids: list[str]) -> dict[str, list[str]]:
     return {"loaded": list(result.loaded), "failed": list(result.failed), "pending": list(result.pending)}
 
 
-def report(results: list[dict[str, list[str]]]) -> dict[str, int]:
-    """Sum up the run; fail it (so the CLI exits non-zero) when any selected video did not land."""
+def report(
+    results: list[dict[str, list[str]]], settings: Settings | None = None, run_id: str | None = None
+) -> dict[str, int]:
+    """Sum up the run; fail it (so the CLI exits non-zero) when any selected video did not land or a
+    channel could not be listed."""
     totals = {key: sum(len(r.get(key, [])) for r in results) for key in ("loaded", "failed", "pending")}
+    skipped = Store(settings).skipped(run_id) if settings is not None and run_id else []
+    totals["channels_skipped"] = len(skipped)
     log.info("run summary: %s", totals)
+    problems = []
     if totals["failed"] or totals["pending"]:
         failed = [v for r in results for v in r.get("failed", []) + r.get("pending", [])]
-        raise IngestFailed(
-            f"{totals['loaded']} landed, {len(failed)} did not: {', '.join(failed[:20])}"
-            " (see the videos table's status and error_message)"
+        problems.append(
+            f"{len(failed)} did not land: {', '.join(failed[:20])} (see the videos table's status and error_message)"
         )
+    if skipped:
+        problems.append("not listed: " + "; ".join(skipped[:20]))
+    if problems:
+        raise IngestFailed(f"{totals['loaded']} landed, " + "; ".join(problems))
     return totals

@@ -100,6 +100,13 @@ class Failure(Record):
     at: datetime
 
 
+class RunSkips(Record):
+    """The channels a run could not list, and why (a block, a dead URL): the run's report fails on them."""
+
+    run_id: str
+    skipped: list[str]
+
+
 class StageRun(Record):
     """How long one stage took for one video in one run (written to the catalog's `stage_runs`)."""
 

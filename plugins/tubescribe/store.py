@@ -9,6 +9,7 @@ store URL the layout is today's: `home/work/<video_id>/...` and `home/media/<vid
 from __future__ import annotations
 
 import errno
+import hashlib
 import os
 import re
 import shutil
@@ -22,7 +23,7 @@ from typing import Any, TypeVar
 from pydantic import BaseModel, ValidationError
 
 from tubescribe.errors import Kind, TubescribeError, disk_full_as
-from tubescribe.records import VIDEO_ID_RE, Failure, StageRun, SummaryRecord, Transcript, Video
+from tubescribe.records import VIDEO_ID_RE, Failure, RunSkips, StageRun, SummaryRecord, Transcript, Video
 from tubescribe.settings import Settings
 
 R = TypeVar("R", bound=BaseModel)
@@ -200,6 +201,20 @@ class Store:
 
     def _key(self, video_id: str, name: str) -> str:
         return f"work/{self._checked(video_id)}/{name}"
+
+    # -- runs ------------------------------------------------------------------------------
+    @staticmethod
+    def _run_key(run_id: str) -> str:
+        # Run ids hold ':' and '+' (manual__2026-01-01T02:00:00+00:00): a hash names their folder.
+        return f"runs/{hashlib.sha256(run_id.encode()).hexdigest()[:16]}/skipped.json"
+
+    def save_skipped(self, run_id: str, skipped: list[str]) -> None:
+        """What this run could not list (kept where every worker sees it, for the run's report)."""
+        self._write(self._run_key(run_id), RunSkips(run_id=run_id, skipped=skipped))
+
+    def skipped(self, run_id: str) -> list[str]:
+        found = self._read(self._run_key(run_id), RunSkips)
+        return found.skipped if found else []
 
     # -- records ---------------------------------------------------------------------------
     def _write(self, key: str, record: BaseModel) -> str:

@@ -23,7 +23,7 @@ from airflow.sdk import Param, conf, task
 from airflow.sdk.exceptions import AirflowFailException
 
 from tubescribe import pipeline
-from tubescribe.discover import DiscoverError
+from tubescribe.errors import TubescribeError
 from tubescribe.pools import CATALOG_POOL, NETWORK_POOL
 
 # The task-level retry (see above): every task gets it; stages skip finished work, so a retry resumes.
@@ -60,7 +60,7 @@ def _max_batches() -> int:
 
 
 @task(**TASK_RETRIES, pool=NETWORK_POOL, queue=DEFAULT_QUEUE, execution_timeout=DISCOVER_TIMEOUT)
-def discover_urls(params: dict[str, Any] | None = None) -> list[list[str]]:
+def discover_urls(params: dict[str, Any] | None = None, run_id: str | None = None) -> list[list[str]]:
     """Backfill: list the run's URLs, select by date window and limit, batch the ids."""
     params = params or {}
     settings = pipeline.settings_from_params(params)
@@ -72,17 +72,18 @@ def discover_urls(params: dict[str, Any] | None = None) -> list[list[str]]:
             params.get("until"),
             params.get("limit"),
             _max_batches(),
+            run_id=run_id,
         )
-    except DiscoverError as exc:
+    except TubescribeError as exc:
         if exc.transient:
             raise
         raise AirflowFailException(str(exc)) from None
 
 
 @task(**TASK_RETRIES, pool=NETWORK_POOL, queue=DEFAULT_QUEUE, execution_timeout=DISCOVER_TIMEOUT)
-def discover_registered(params: dict[str, Any] | None = None) -> list[list[str]]:
+def discover_registered(params: dict[str, Any] | None = None, run_id: str | None = None) -> list[list[str]]:
     """Nightly: list every channel in channels.toml and batch the ids."""
-    return pipeline.discover_registered(pipeline.settings_from_params(params), _max_batches())
+    return pipeline.discover_registered(pipeline.settings_from_params(params), _max_batches(), run_id)
 
 
 @task(queue=DEFAULT_QUEUE, execution_timeout=SELECT_TIMEOUT)
@@ -113,5 +114,7 @@ def load(batch: list[str], params: dict[str, Any] | None = None) -> dict[str, li
 
 
 @task(queue=DEFAULT_QUEUE, execution_timeout=REPORT_TIMEOUT)
-def report(results: list[dict[str, list[str]]]) -> dict[str, int]:
-    return pipeline.report(list(results))
+def report(
+    results: list[dict[str, list[str]]], params: dict[str, Any] | None = None, run_id: str | None = None
+) -> dict[str, int]:
+    return pipeline.report(list(results), pipeline.settings_from_params(params), run_id)

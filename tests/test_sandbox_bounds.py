@@ -121,6 +121,16 @@ def test_resummarize_refuses_an_injection_before_starting_a_run(sample: Settings
         assert "re-summarizing" not in done.stdout
 
 
+@pytest.mark.parametrize("where", INJECTIONS[:2])
+def test_the_resummarize_dag_selects_through_the_same_filter_rule(sample: Settings, where: str) -> None:
+    # The DAG's own select task, not only the CLI in front of it: an API-triggered run gets the same rule.
+    from tubescribe import pipeline
+
+    with pytest.raises(SandboxError, match="--where"):
+        pipeline.select_loaded(sample, where)
+    assert pipeline.select_loaded(sample, "video_id = 'rust'") == [["rust"]]
+
+
 # -- memory: rows are streamed, not collected -----------------------------------------------------------
 # 250,000 rows of ~1 KB: collected as Python tuples they cost ~300 MB on top of the ~100 MB the process
 # needs (measured: 480 MB for CSV, 1.2 GB for JSON before streaming); streamed, ~170 MB.

@@ -164,11 +164,6 @@ def test_landed_table_renders_hostile_titles(tricky: Settings) -> None:
         assert all(title in plain for title in SHOWN.values()) and "[/cyan] topics" in plain
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="runner.print_landed (not this helper's file) still passes titles to rich as markup; "
-    "it should call terminal.landed_table(console, rows)",
-)
 def test_runner_print_landed_survives_hostile_titles(tricky: Settings) -> None:
     from tubescribe.runner import print_landed
 

@@ -163,14 +163,16 @@ def discover_registered(settings: Settings, max_batches: int = 1024, run_id: str
 
 def select_loaded(settings: Settings, where: str | None = None) -> list[list[str]]:
     """Batches of videos already in the catalog (optionally filtered), for re-summarizing."""
-    from tubescribe.sandbox import SandboxError, execute, sandboxed
+    from tubescribe.sandbox import SandboxError, execute, sandboxed, valid_filter
 
     store = Store(settings)
-    # The filter is the user's own SQL over video_overview, as trusted as `tubescribe query` and run in
-    # the same sandbox (read-only, one statement, no files), so it is composed as text, not bound.
+    # The filter is the user's own SQL over video_overview, run in the same sandbox as `tubescribe query`.
+    # It is parsed by DuckDB as exactly one expression and spliced back as DuckDB renders it, so it cannot
+    # close the parenthesis, comment out the rest or add a statement.
     sql = "SELECT video_id FROM video_overview WHERE status = 'loaded'"
-    sql = f"{sql} AND ({where}) ORDER BY video_id" if where else f"{sql} ORDER BY video_id"
     try:
+        where = valid_filter(where) if where else None
+        sql = f"{sql} AND ({where}) ORDER BY video_id" if where else f"{sql} ORDER BY video_id"
         with sandboxed(settings) as con:
             _, rows = execute(con, sql)
     except SandboxError as exc:

@@ -3,15 +3,19 @@
 from __future__ import annotations
 
 import contextlib
+import functools
 import logging
+import os
+import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from rich.console import Console
 from rich.markup import escape
-from rich.table import Table
+from rich.text import Text
 
-from tubescribe import progress
+from tubescribe import progress, terminal
 from tubescribe.settings import Settings
 
 
@@ -30,7 +34,7 @@ def ingest(
     try:
         urls = [check_channel_url(url) for url in urls]
     except DiscoverError as exc:
-        console.print(f"[red]error:[/red] {exc}")
+        terminal.error(console, exc)
         return False
     console.print(f"ingesting {escape(', '.join(urls))} into {escape(_destination(settings))}")
     conf = {"urls": urls, "since": since, "until": until, "limit": limit}
@@ -62,6 +66,7 @@ def run(settings: Settings, dag_id: str, conf: dict[str, Any], console: Console,
     """
     conf = {**conf, "summarizer": settings.summarizer, "whisper_model": settings.whisper_model}
     selected: list[str] = []
+    settled: list[str] = []
     failed: dict[str, str] = {}
     # Bound to the terminal now: while the DAG runs in-process, stdout is redirected to Airflow's log file.
     term = Console(file=console.file, force_terminal=console.is_terminal, width=console.width)
@@ -69,6 +74,8 @@ def run(settings: Settings, dag_id: str, conf: dict[str, Any], console: Console,
     def show(event: progress.Event) -> None:
         if event.stage in ("discover", "select") and event.status == "done":
             selected.append(event.video_id)
+        if event.stage == "discover" and event.status == "skipped":
+            settled.append(event.video_id)
         if event.status == "failed":
             failed[event.video_id] = f"{event.stage}: {event.detail}"
             term.print(f"[red]✗[/red] {event.stage:<10} {escape(event.video_id)}  {escape(event.detail)}")
@@ -82,8 +89,10 @@ def run(settings: Settings, dag_id: str, conf: dict[str, Any], console: Console,
         state, logs = _run_here(settings, dag_id, conf, show, console)
     if selected:
         print_landed(console, settings, selected)
+    elif settled and not failed:
+        console.print(f"nothing new: {len(settled)} video(s) already in the catalog with these settings")
     elif not failed:
-        console.print(f"[yellow]{nothing}[/yellow]")
+        console.print(Text(nothing, style="yellow"))
     ok = state == "success" and not failed
     if not ok:
         console.print(f"[red]{len(failed) or 'some'} video(s) did not land[/red]; {logs}")
@@ -105,7 +114,7 @@ def _run_here(
             state = airflow_env.run_dag(dag_id, conf)
     finally:
         stop()
-    return state, f"Airflow's log: {settings.airflow_home / 'ingest.log'}"
+    return state, f"Airflow's log: {_run_log(settings)}"
 
 
 def _run_remote(
@@ -131,10 +140,19 @@ def _run_remote(
     return run.state or "failed", f"the task logs are in the Airflow UI at {escape(api_url)} (run {escape(run.run_id)})"
 
 
+@functools.cache
+def _run_log(settings: Settings) -> Path:
+    """This run's own log file: two runs sharing a home never write into each other's."""
+    stamp = time.strftime("%Y%m%dT%H%M%S")
+    path = settings.airflow_home / "logs" / "runs" / f"ingest-{stamp}-{os.getpid()}.log"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    return path
+
+
 @contextlib.contextmanager
 def _quiet_airflow(settings: Settings):
     """Send Airflow's own log lines to a file so the terminal shows tubescribe's progress only."""
-    path = settings.airflow_home / "ingest.log"
+    path = _run_log(settings)
     handler = logging.FileHandler(path, mode="w", encoding="utf-8")
     root = logging.getLogger()
     previous = list(root.handlers)
@@ -162,13 +180,9 @@ def print_landed(console: Console, settings: Settings, video_ids: list[str]) -> 
     try:
         _, rows = run_named(settings, "queries/landed", {"video_ids": video_ids})
     except QueryError as exc:
-        console.print(f"[red]{exc}[/red]")
+        terminal.error(console, exc)
         return
-    table = Table("video", "title", "status", "topics / error", title="what landed")
-    for video_id, title, status, detail in rows:
-        colour = {"loaded": "green", "pending": "yellow"}.get(status, "red")
-        table.add_row(video_id, title, f"[{colour}]{status}[/{colour}]", detail or "")
-    console.print(table)
+    terminal.landed_table(console, rows)
     landed = sum(1 for row in rows if row[2] == "loaded")
     failed = sum(1 for row in rows if row[2] == "failed")
     waiting = len(rows) - landed - failed
@@ -182,7 +196,7 @@ def print_landed(console: Console, settings: Settings, video_ids: list[str]) -> 
 
 def demo(settings: Settings, console: Console) -> bool:
     """Serve the sample channel on loopback, ingest it, and print the catalog."""
-    from tubescribe.query import render, run_named
+    from tubescribe.query import run_named
     from tubescribe.sample import serve_sample_channel
 
     with serve_sample_channel() as feed:
@@ -190,13 +204,16 @@ def demo(settings: Settings, console: Console) -> bool:
         ok = ingest(settings, [feed], console=console)
     _, rows = run_named(settings, "queries/demo_videos")
     for _video_id, title, introduction, topics, general in rows:
-        console.rule(f"[bold]{title}")
-        console.print(introduction)
-        console.print(f"[cyan]topics:[/cyan] {', '.join(topics or [])}")
-        console.print(f"[cyan]general topics:[/cyan] {', '.join(general or [])}")
-    console.rule("[bold]one query a user would run")
-    console.print("tubescribe query --file sql/queries/general_topic_mix.sql\n")
-    render(console, *run_named(settings, "queries/general_topic_mix"), "table")
+        console.rule(terminal.safe(title, "bold"))
+        terminal.print_line(console, introduction)
+        terminal.print_line(console, Text("topics: ", style="cyan"), ", ".join(topics or []))
+        terminal.print_line(console, Text("general topics: ", style="cyan"), ", ".join(general or []))
+    console.rule(Text("one query a user would run", style="bold"))
+    console.print("tubescribe query \"$(cat sql/queries/general_topic_mix.sql)\"\n")
+    columns, table = run_named(settings, "queries/general_topic_mix")
+    terminal.print_rows(console, columns, [table], "table")
     if rows:
-        console.print(f"\nThe catalog is {settings.catalog_path}; try `tubescribe show {rows[0][0]}`.")
+        terminal.print_line(
+            console, f"\nThe catalog is {_destination(settings)}; try `tubescribe show {rows[0][0]}`."
+        )
     return ok

@@ -74,6 +74,9 @@ def discover(
     could be chosen because of it, the error is raised (the run fails with the reason; a transient one
     is retried by Airflow); otherwise the run goes on with the rest and its report fails on the skip.
     """
+    from tubescribe.upgrade import upgrade_ids_once
+
+    upgrade_ids_once(settings)
     store = Store(settings)
     settled = _settled(settings, retry_permanent)
     chosen: list[str] = []

@@ -122,3 +122,28 @@ def _move_media(store: Store, old: str, new: str) -> None:
             store.blobs.put_file(local, target)
             local.unlink()
             store.blobs.delete(item.key)
+
+
+UPGRADED_MARKER = "upgrades/namespaced-video-ids.done"
+
+
+def upgrade_ids_once(settings: Settings) -> dict[str, str]:
+    """Move a home and catalog from before namespaced ids to today's, once; return what was renamed.
+
+    Runs before any discover (which would otherwise list every stored feed video as new under its new
+    id). The catalog is renamed first, in one transaction, then the artifacts: after a crash between the
+    two, the next run finds the artifacts still to move and renames nothing twice in the catalog.
+    A marker in the store makes every later call one read.
+    """
+    from tubescribe.catalog import catalog_exists, writer
+
+    store = Store(settings)
+    if store.blobs.exists(UPGRADED_MARKER):
+        return {}
+    mapping = id_mapping(settings)
+    if mapping and catalog_exists(settings):
+        with writer(settings) as con:
+            rename_in_catalog(con, mapping)
+    renamed = upgrade_home(settings)
+    store.blobs.write(UPGRADED_MARKER, b"ok\n")
+    return renamed

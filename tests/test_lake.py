@@ -217,6 +217,35 @@ def test_migrate_to_lake_copies_every_table_and_every_video_once(settings: Setti
     assert search(lake, "memory safe") == search(settings, "memory safe")
 
 
+def test_catalog_migrate_moves_a_home_into_the_lake_from_the_cli(settings: Settings, lake: Settings) -> None:
+    import os
+    import subprocess
+    import sys
+
+    build_sample_catalog(settings)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("TUBESCRIBE_")}
+    env |= {
+        "TUBESCRIBE_HOME": str(lake.home),
+        "TUBESCRIBE_CATALOG_URL": str(lake.catalog_url),
+        "TUBESCRIBE_LAKE_DATA_URL": str(lake.lake_data_url),
+    }
+    cli = [sys.executable, "-c", "from tubescribe.cli import main; main()"]
+    done = subprocess.run(
+        [*cli, "catalog", "migrate", "--home", str(settings.home)], env=env, capture_output=True, text=True
+    )
+    assert done.returncode == 0, done.stderr
+    assert f"{len(SAMPLE_IDS) + 1} videos" in done.stdout
+    assert rows(lake, "SELECT count(DISTINCT video_id), count(*) FROM videos") == [
+        (len(SAMPLE_IDS) + 1, len(SAMPLE_IDS) + 1)
+    ]
+    # Without a lake to copy into it says so and exits 1, no traceback.
+    refused = subprocess.run(
+        [*cli, "catalog", "migrate"], env={**env, "TUBESCRIBE_CATALOG_URL": "", "TUBESCRIBE_LAKE_DATA_URL": ""},
+        capture_output=True, text=True,
+    )
+    assert refused.returncode == 1 and "TUBESCRIBE_CATALOG_URL" in refused.stderr and "Traceback" not in refused.stderr
+
+
 def test_migrations_are_applied_once_on_the_lake(lake: Settings) -> None:
     with writer(lake) as con:
         assert apply_schema(con) == []  # the writer applied them all already

@@ -16,14 +16,14 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from tubescribe.errors import disk_full_as
+from tubescribe.errors import TubescribeError, disk_full_as
 from tubescribe.pools import CATALOG_POOL, NETWORK_POOL
 from tubescribe.settings import Settings
 
 log = logging.getLogger(__name__)
 
 
-class AirflowSetupError(RuntimeError):
+class AirflowSetupError(TubescribeError):
     """Airflow could not be configured or initialised."""
 
 

@@ -17,6 +17,7 @@ from datetime import date, datetime
 from typing import Any
 
 from tubescribe.discover import DiscoverError, check_channel_url
+from tubescribe.errors import TubescribeError
 from tubescribe.records import Video
 from tubescribe.settings import Settings
 from tubescribe.store import Blobs
@@ -25,7 +26,7 @@ VERSION = 1
 KEY = "channels.toml"
 
 
-class ChannelsFileError(ValueError):
+class ChannelsFileError(TubescribeError, ValueError):
     """channels.toml cannot be read; the message says which line or field to fix."""
 
 

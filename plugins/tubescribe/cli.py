@@ -8,6 +8,7 @@ Everything printed goes through terminal.py, which escapes untrusted text.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import sys
 from datetime import datetime
@@ -19,7 +20,8 @@ from typing import Annotated, Any
 import typer
 from rich.console import Console
 
-from tubescribe.settings import Settings
+from tubescribe.errors import TubescribeError
+from tubescribe.settings import Settings, SettingsError
 
 app = typer.Typer(
     help="Turn video channels into a DuckDB catalog of transcripts, summaries and topics.",
@@ -31,21 +33,10 @@ channels_app = typer.Typer(
     help="The channels the nightly DAG ingests (channels.toml in the home).", no_args_is_help=True
 )
 app.add_typer(channels_app, name="channels")
+catalog_app = typer.Typer(help="Look after the catalog: move it into DuckLake, compact it.", no_args_is_help=True)
+app.add_typer(catalog_app, name="catalog")
 
 DATE = ["%Y-%m-%d"]
-# Our failures a user can act on, by the module that raises them; `main` reports them as exit 1. Looked
-# up only in modules already imported (a module not imported cannot have raised), so startup stays light.
-RUNTIME_ERRORS = (
-    ("tubescribe.query", "QueryError"),
-    ("tubescribe.search", "SearchError"),
-    ("tubescribe.sandbox", "SandboxError"),
-    ("tubescribe.catalog", "CatalogError"),
-    ("tubescribe.export", "ExportError"),
-    ("tubescribe.channels", "ChannelsFileError"),
-    ("tubescribe.discover", "DiscoverError"),
-    ("tubescribe.remote", "RemoteError"),
-)
-USAGE_ERRORS = (("tubescribe.settings", "SettingsError"),)
 
 
 class QueryFormat(StrEnum):
@@ -292,7 +283,7 @@ def channels_list() -> None:
     print_table(_out(), ["url", "since", "max videos", "rules"], rows)
 
 
-class NotRegistered(RuntimeError):
+class NotRegistered(TubescribeError):
     """`channels remove` was given a URL that is not registered."""
 
 
@@ -307,25 +298,49 @@ def channels_remove(url: str) -> None:
     print_line(_out(), f"removed {url}")
 
 
-def _kinds(names: tuple[tuple[str, str], ...]) -> tuple[type[BaseException], ...]:
-    return tuple(getattr(sys.modules[m], n) for m, n in names if m in sys.modules)
+@catalog_app.command("migrate")
+def catalog_migrate(
+    home: Annotated[
+        Path | None, typer.Option(help="The home whose embedded catalog.duckdb to copy (default: TUBESCRIBE_HOME)")
+    ] = None,
+) -> None:
+    """Copy the embedded catalog into the DuckLake catalog that TUBESCRIBE_CATALOG_URL names."""
+    from tubescribe.maintenance import migrate_to_lake
+    from tubescribe.terminal import print_line
+
+    target = _settings()
+    # The same settings but the embedded backend (Settings.load ignores None overrides, so replace them).
+    source = dataclasses.replace(target, home=(home or target.home).resolve(), catalog_url=None, lake_data_url=None)
+    copied = migrate_to_lake(source, target)
+    print_line(_out(), f"copied {source.catalog_path} into {target.catalog_url}: {copied.get('videos', 0)} videos")
+    for table, rows in sorted(copied.items()):
+        print_line(_out(), f"  {table}\t{rows}")
+
+
+@catalog_app.command("maintain")
+def catalog_maintain() -> None:
+    """Compact the catalog (DuckLake: merge files, expire old snapshots; embedded: checkpoint)."""
+    from tubescribe.maintenance import maintain
+    from tubescribe.terminal import print_line
+
+    result = maintain(_settings())
+    print_line(_out(), f"maintained the catalog: {result}")
 
 
 def main() -> None:
     """Run the command; our own errors become `error: ...` on stderr and exit 1 (2 for bad settings)."""
     from tubescribe.terminal import error
 
+    # One rule: a setting tubescribe cannot use is a usage error (2); any other error of ours is a runtime
+    # error (1) whose message says what to do. Anything else is a bug and keeps its traceback.
     try:
         app()
-    except Exception as exc:
-        usage = _kinds(USAGE_ERRORS)
-        if isinstance(exc, usage):
-            error(_err(), exc)
-            sys.exit(2)
-        if isinstance(exc, (*_kinds(RUNTIME_ERRORS), NotRegistered)):
-            error(_err(), exc)
-            sys.exit(1)
-        raise
+    except SettingsError as exc:
+        error(_err(), exc)
+        sys.exit(2)
+    except TubescribeError as exc:
+        error(_err(), exc)
+        sys.exit(1)
 
 
 if __name__ == "__main__":

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from tubescribe.catalog import CatalogError, connect_read_only, run_sql
+from tubescribe.errors import TubescribeError
 from tubescribe.extensions import no_downloads
 from tubescribe.search import clock, moment_link
 from tubescribe.settings import Settings
@@ -26,7 +27,7 @@ TABLE_FORMATS = {"parquet": "parquet", "csv": "csv", "jsonl": "jsonl"}  # --form
 SUBTITLE_FORMATS = ("srt", "vtt")
 
 
-class ExportError(RuntimeError):
+class ExportError(TubescribeError):
     """An export could not be written; the message says what to do."""
 
 

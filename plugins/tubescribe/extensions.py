@@ -12,6 +12,8 @@ import importlib.util
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from tubescribe.errors import TubescribeError
+
 if TYPE_CHECKING:
     import duckdb
 
@@ -26,7 +28,7 @@ WHEELS = {
 LAKE_EXTENSIONS = ("ducklake", "postgres_scanner", "httpfs")
 
 
-class ExtensionError(RuntimeError):
+class ExtensionError(TubescribeError):
     """A bundled DuckDB extension is missing or does not match the installed DuckDB."""
 
 

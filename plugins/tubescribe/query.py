@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from tubescribe.catalog import CatalogError, connect_read_only, run_sql
+from tubescribe.errors import TubescribeError
 from tubescribe.sandbox import DEFAULT_MEMORY_LIMIT, DEFAULT_TIMEOUT_S, SandboxError, execute, sandboxed, streaming
 from tubescribe.settings import Settings
 
@@ -18,7 +19,7 @@ if TYPE_CHECKING:
     from rich.console import Console
 
 
-class QueryError(RuntimeError):
+class QueryError(TubescribeError):
     """A query was refused or failed; the message says why."""
 
 

@@ -22,6 +22,7 @@ from urllib.parse import quote
 
 import httpx
 
+from tubescribe.errors import TubescribeError
 from tubescribe.progress import Event
 from tubescribe.text import clean_text
 
@@ -31,7 +32,7 @@ PASSES_IDS = {"discover_urls": "discover", "discover_registered": "discover", "s
 STAGES = ("download", "transcribe", "summarize")
 
 
-class RemoteError(RuntimeError):
+class RemoteError(TubescribeError):
     """Airflow's API could not be reached or refused a request; the message says what to check."""
 
     def __init__(self, message: str, status: int | None = None) -> None:

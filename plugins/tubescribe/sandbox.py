@@ -23,6 +23,7 @@ from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
 from tubescribe.catalog import CatalogError, connect_read_only, run_sql
+from tubescribe.errors import TubescribeError
 from tubescribe.extensions import ExtensionError, load_fts
 from tubescribe.settings import Settings
 
@@ -76,7 +77,7 @@ BY_TYPE = {
 }
 
 
-class SandboxError(RuntimeError):
+class SandboxError(TubescribeError):
     """SQL was refused or failed inside the sandbox; the message says why and what to do instead."""
 
 

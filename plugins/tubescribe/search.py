@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 from urllib.parse import quote
 
 from tubescribe.catalog import run_sql
+from tubescribe.errors import TubescribeError
 from tubescribe.sandbox import DEFAULT_TIMEOUT_S, SandboxError, execute_named, sandboxed
 from tubescribe.settings import Settings
 
@@ -31,7 +32,7 @@ INDEX_FORMAT = 2  # 1 was DuckDB's fts index, rebuilt whole on every load
 MERGE_AFTER_GROWTH = 0.1
 
 
-class SearchError(RuntimeError):
+class SearchError(TubescribeError):
     """A search could not run; the message says what to do."""
 
 

@@ -49,7 +49,7 @@ def worker_transcribe(audio: Path, batch: int, chunk_s: float | None) -> dict:
     if batch:
         from faster_whisper import BatchedInferencePipeline
 
-        from tubescribe.transcribe import load_model
+        from tubescribe.stages.transcribe.whisper import load_model
 
         model = load_model(
             settings.whisper_model, settings.whisper_device, settings.whisper_compute_type, settings.whisper_cpu_threads
@@ -59,7 +59,7 @@ def worker_transcribe(audio: Path, batch: int, chunk_s: float | None) -> dict:
         )
         count, seconds = len(list(segments)), info.duration
     else:
-        from tubescribe.transcribe import transcribe_file
+        from tubescribe.stages.transcribe.whisper import transcribe_file
 
         transcript = transcribe_file("long", audio, settings)
         count, seconds = len(transcript.segments), transcript.audio_duration_s
@@ -85,10 +85,10 @@ def stage_batch(home: Path, first: int, count: int) -> list[str]:
 
 
 def worker_load(home: Path, ids: list[str]) -> dict:
-    """The load task (`tubescribe.load.load_videos`) on staged artifacts."""
+    """The load task (`tubescribe.catalog.load.load_videos`) on staged artifacts."""
     import synthetic
 
-    from tubescribe.load import load_videos
+    from tubescribe.catalog.load import load_videos
     from tubescribe.settings import Settings
 
     baseline = psutil.Process().memory_info().rss

@@ -15,7 +15,7 @@ from tubescribe.records import SectionSpan, Segment, SummaryRecord, Transcript, 
 from tubescribe.sample import SAMPLE_DIR
 from tubescribe.store import Store
 
-SUMMARY_KEY = "0123456789ab"  # 12 hex digits, the shape of tubescribe.summarize.summary_key
+SUMMARY_KEY = "0123456789ab"  # 12 hex digits, the shape of tubescribe.stages.summarize.summary_key
 TRANSCRIPT_KEY = "ba9876543210"
 CHANNELS_PER_1000_VIDEOS = 5
 FILES_PER_VIDEO = 6  # video, transcript, summary, three stage timings

@@ -1,6 +1,7 @@
 """Transcription speed, memory and accuracy on the sample channel.
 
-(a) overhead: the pipeline's transcribe stage (`tubescribe.transcribe.transcribe_file`, default Settings) against
+(a) overhead: the pipeline's transcribe stage (`tubescribe.stages.transcribe.whisper.transcribe_file`, default
+    Settings) against
     faster-whisper called directly with the same model and options, alternating per file, in one process.
 (b) sweep: one configuration per set of worker subprocesses (so peaks are separate), repeats interleaved
     across configurations so drift hits them all alike; speed, peak RSS and WER against the source texts.
@@ -111,7 +112,7 @@ def worker(config: Config, files: dict[str, Path], seed: int) -> dict:
     ctranslate2.set_random_seed(seed)
 
     from tubescribe.settings import BUNDLED_MODEL
-    from tubescribe.transcribe import model_path
+    from tubescribe.stages.transcribe.whisper import model_path
 
     model = WhisperModel(
         model_path(BUNDLED_MODEL), device="cpu", compute_type=config.compute, cpu_threads=config.threads
@@ -241,7 +242,7 @@ def overhead(files: dict[str, Path], repeats: int) -> str:
     from faster_whisper import decode_audio
 
     from tubescribe.settings import Settings
-    from tubescribe.transcribe import load_model, transcribe_file
+    from tubescribe.stages.transcribe.whisper import load_model, transcribe_file
 
     settings = Settings(home=Path(tempfile.mkdtemp(prefix="tubescribe-bench-")))
     # One model object for both sides (the stage's cached one, at its per-worker thread count), so the

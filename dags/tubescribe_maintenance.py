@@ -1,6 +1,6 @@
 """Weekly: compact the catalog (DuckLake: merge files, expire old snapshots, delete unused files).
 
-Runs in the catalog pool, so it never overlaps a load; tubescribe.maintenance.maintain says what it does.
+Runs in the catalog pool, so it never overlaps a load; tubescribe.catalog.maintenance.maintain says what it does.
 """
 
 from __future__ import annotations
@@ -9,12 +9,13 @@ from datetime import datetime, timedelta
 
 from airflow.sdk import dag, task
 
-from tubescribe import tasks
+from tubescribe.orchestration import tasks
 
 
 @task(pool=tasks.CATALOG_POOL, retries=2, queue=tasks.DEFAULT_QUEUE, execution_timeout=timedelta(hours=2))
 def maintain_catalog() -> dict[str, int]:
-    from tubescribe import maintenance, pipeline
+    from tubescribe.catalog import maintenance
+    from tubescribe.pipeline import steps as pipeline
 
     done = maintenance.maintain(pipeline.settings_from_params(None))
     return {"snapshots_before": done.snapshots_before, "snapshots_after": done.snapshots_after}

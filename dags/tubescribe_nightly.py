@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 
 from airflow.sdk import dag
 
-from tubescribe import tasks
+from tubescribe.orchestration import tasks
 
 
 @dag(

@@ -10,7 +10,7 @@ from datetime import datetime
 
 from airflow.sdk import Param, dag
 
-from tubescribe import tasks
+from tubescribe.orchestration import tasks
 
 
 @dag(

@@ -81,7 +81,7 @@ TUBESCRIBE_SHARED = (
     "AWS_DEFAULT_REGION",
     "PGPASSWORD",
 )
-# How the CLI reaches Airflow (tubescribe.remote reads the credentials from the environment at call time).
+# How the CLI reaches Airflow (tubescribe.orchestration.remote reads the credentials from the environment at call time).
 CLIENT = ("TUBESCRIBE_AIRFLOW_API_URL", "TUBESCRIBE_AIRFLOW_USERNAME", "TUBESCRIBE_AIRFLOW_PASSWORD")
 # Seconds without a task heartbeat before the scheduler fails the attempt and retries it elsewhere. The
 # default (300) makes a killed worker's task wait five minutes; 30 s is enough for a loaded 2-core machine.

@@ -17,7 +17,7 @@ _AIRFLOW_SESSION_HOME = Path(tempfile.mkdtemp(prefix="tubescribe-test-airflow-")
 os.environ["TUBESCRIBE_HOME"] = str(_AIRFLOW_SESSION_HOME)
 from fake_openai import FakeOpenAI  # noqa: E402
 from openai_support import KEY as OPENAI_KEY  # noqa: E402
-from tubescribe import airflow_env  # noqa: E402
+from tubescribe.orchestration import embedded as airflow_env  # noqa: E402
 from tubescribe.settings import Settings  # noqa: E402
 from tubescribe.store import Store  # noqa: E402
 

@@ -12,12 +12,12 @@ from pathlib import Path
 from typing import Any
 
 from fake_openai import FakeOpenAI
-from tubescribe import prompt
-from tubescribe.openai_summarizer import (
-    OpenAISummarizer,
-)
 from tubescribe.records import Segment, Transcript, Video
 from tubescribe.settings import Settings
+from tubescribe.stages.summarize.openai import prompt
+from tubescribe.stages.summarize.openai.summarizer import (
+    OpenAISummarizer,
+)
 
 KEY = "sk-tubescribe-SECRET-7f3a9c1e5b"
 EXAMPLES = json.loads((prompt.PROMPTS_DIR / "examples.json").read_text(encoding="utf-8"))

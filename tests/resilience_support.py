@@ -20,11 +20,11 @@ import duckdb
 import pytest
 
 from helpers_feed import FeedServer, serve
-from tubescribe import pipeline
-from tubescribe.discover import feed_item_id
+from tubescribe.pipeline import steps as pipeline
 from tubescribe.records import Video
 from tubescribe.sample import FEED_TEMPLATE, SAMPLE_DIR
 from tubescribe.settings import Settings
+from tubescribe.stages.discover import feed_item_id
 from tubescribe.store import Store
 
 CLIP_S = 20

@@ -13,12 +13,12 @@ from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from pathlib import Path
 
-from tubescribe.load import load_videos
-from tubescribe.local_summarizer import LocalSummarizer
+from tubescribe.catalog.load import load_videos
 from tubescribe.records import Failure, Segment, StageRun, Transcript, Video
 from tubescribe.settings import Settings
+from tubescribe.stages.summarize import summary_key
+from tubescribe.stages.summarize.local.summarizer import LocalSummarizer
 from tubescribe.store import Store
-from tubescribe.summarize import summary_key
 
 SAMPLE_DIR = Path(__file__).resolve().parents[1] / "plugins" / "tubescribe" / "sample_channel"
 TKEY = "sampletkey01"

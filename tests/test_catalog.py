@@ -15,7 +15,7 @@ import duckdb
 import pytest
 
 from catalog_records import TABLES, TKEY, counts
-from tubescribe.catalog import (
+from tubescribe.catalog.connection import (
     CatalogError,
     apply_schema,
     connect_read_only,
@@ -25,7 +25,7 @@ from tubescribe.catalog import (
     transaction,
     writer,
 )
-from tubescribe.load import json_rows
+from tubescribe.catalog.load import json_rows
 from tubescribe.settings import Settings
 
 REPO = Path(__file__).resolve().parents[1]
@@ -318,7 +318,7 @@ def _previous_release_catalog(settings: Settings) -> None:
 
 def test_a_previous_release_catalog_upgrades_in_place_and_loads(settings: Settings) -> None:
     from catalog_records import stage
-    from tubescribe.load import load_videos
+    from tubescribe.catalog.load import load_videos
     from tubescribe.store import Store
 
     _previous_release_catalog(settings)
@@ -341,7 +341,7 @@ def test_a_second_open_applies_no_migration(settings: Settings) -> None:
 
 
 def _sql_copy(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    from tubescribe import catalog
+    from tubescribe.catalog import connection as catalog
 
     copy = tmp_path / "sql"
     shutil.copytree(REPO / "sql", copy)
@@ -353,7 +353,7 @@ def _sql_copy(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 def test_a_new_migration_is_applied_once_on_an_existing_catalog(
     settings: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from tubescribe import catalog
+    from tubescribe.catalog import connection as catalog
 
     with writer(settings):
         pass

@@ -8,9 +8,9 @@ from datetime import date
 
 import pytest
 
-from tubescribe.channels import Channel, ChannelsFileError, add_channel, load_channels, remove_channel
-from tubescribe.discover import DiscoverError
 from tubescribe.settings import Settings
+from tubescribe.stages.channels import Channel, ChannelsFileError, add_channel, load_channels, remove_channel
+from tubescribe.stages.discover import DiscoverError
 
 FEED = "https://example.com/feed.xml"
 OTHER = "https://www.youtube.com/@fireship"

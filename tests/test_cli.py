@@ -22,7 +22,7 @@ def tubescribe(home: Path, *args: str, env: dict[str, str] | None = None, stdin:
     environment = {k: v for k, v in os.environ.items() if not k.startswith(("AIRFLOW", "TUBESCRIBE_", "OPENAI_"))}
     environment.update({"TUBESCRIBE_HOME": str(home), "COLUMNS": "200", **(env or {})})
     return subprocess.run(
-        [sys.executable, "-m", "tubescribe.cli", *args],
+        [sys.executable, "-m", "tubescribe.cli.app", *args],
         env=environment,
         input=stdin,
         capture_output=True,
@@ -143,7 +143,7 @@ def test_query_without_a_catalog_says_how_to_make_one(tmp_path: Path) -> None:
 
 
 def _catalog_with_one_video(home: Path) -> None:
-    from tubescribe.catalog import apply_schema
+    from tubescribe.catalog.connection import apply_schema
 
     home.mkdir(parents=True)
     with duckdb.connect(str(home / "catalog.duckdb")) as con:

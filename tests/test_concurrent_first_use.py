@@ -16,14 +16,14 @@ from pathlib import Path
 
 import pytest
 
-from tubescribe import pools
+from tubescribe.orchestration import pools
 
 # Waits for the go file, so both processes reach initialise() together, then initialises.
 FIRST_USE = textwrap.dedent(
     """
     import sys, time
     from pathlib import Path
-    from tubescribe import airflow_env
+    from tubescribe.orchestration import embedded as airflow_env
     from tubescribe.settings import Settings
 
     settings = Settings.load()

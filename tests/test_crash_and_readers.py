@@ -25,7 +25,7 @@ from resilience_support import (  # noqa: F401  (pytest fixtures, used by name)
     site,
     video_state,
 )
-from tubescribe import pipeline
+from tubescribe.pipeline import steps as pipeline
 from tubescribe.settings import Settings
 
 
@@ -38,7 +38,8 @@ def react_zig(landed: Landed) -> list[str]:
 # -- 7. a killed load changes nothing --------------------------------------------------------------
 KILLABLE_LOAD = """
 import pathlib, sys, time
-from tubescribe import load, pipeline
+from tubescribe.catalog import load
+from tubescribe.pipeline import steps as pipeline
 from tubescribe.settings import Settings
 
 real = load.run_sql
@@ -155,7 +156,7 @@ def test_a_new_reader_process_sees_the_new_rows(
 def test_a_new_reader_in_the_same_process_sees_the_new_rows(
     rust_only_catalog: Settings, readers: Any, react_zig: list[str]
 ) -> None:
-    from tubescribe.catalog import connect_read_only
+    from tubescribe.catalog.connection import connect_read_only
 
     pipeline.load(rust_only_catalog, react_zig)
     with connect_read_only(rust_only_catalog) as con:

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from tubescribe import airflow_env
+from tubescribe.orchestration import embedded as airflow_env
 
 DAG_FILES = sorted(airflow_env.dags_folder().glob("*.py"))
 STAGES = ["discover", "download", "transcribe", "summarize", "load", "report"]

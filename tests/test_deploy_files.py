@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 import yaml
 
-from tubescribe.pools import CATALOG_POOL, NETWORK_POOL
+from tubescribe.orchestration.pools import CATALOG_POOL, NETWORK_POOL
 from tubescribe.settings import Settings
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -12,9 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from tubescribe.discover import DiscoverError, check_channel_url, feed_namespace, list_channel, select
 from tubescribe.records import Video
 from tubescribe.sample import serve_sample_channel
+from tubescribe.stages.discover import DiscoverError, check_channel_url, feed_namespace, list_channel, select
 
 # What feed.xml.tmpl says, written out by hand: guid -> (title, pubDate in UTC, itunes:duration).
 FEED = {

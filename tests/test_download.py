@@ -9,11 +9,11 @@ from collections.abc import Iterator
 
 import pytest
 
-from tubescribe.discover import feed_item_id, list_channel
-from tubescribe.download import DownloadError, download_audio
 from tubescribe.records import Video
 from tubescribe.sample import SAMPLE_DIR, render_feed
 from tubescribe.settings import Settings
+from tubescribe.stages.discover import feed_item_id, list_channel
+from tubescribe.stages.download import DownloadError, download_audio
 from tubescribe.store import Store
 
 

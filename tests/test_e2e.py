@@ -13,10 +13,10 @@ import duckdb
 import pytest
 
 from catalog_records import TABLES
-from tubescribe import airflow_env
-from tubescribe.discover import feed_item_id
+from tubescribe.orchestration import embedded as airflow_env
 from tubescribe.sample import SAMPLE_DIR, serve_sample_channel
 from tubescribe.settings import Settings
+from tubescribe.stages.discover import feed_item_id
 
 pytestmark = pytest.mark.slow
 
@@ -109,7 +109,7 @@ def test_ingested_transcripts_match_a_direct_faster_whisper_call(ingested: Setti
     import jiwer
     from faster_whisper import WhisperModel
 
-    from tubescribe.transcribe import model_path
+    from tubescribe.stages.transcribe.whisper import model_path
 
     model = WhisperModel(model_path(ingested.whisper_model), device="cpu", compute_type="int8")
     with duckdb.connect(str(ingested.catalog_path), read_only=True) as con:
@@ -143,7 +143,7 @@ def test_date_window_and_limit_select_the_right_videos(airflow_db: Path, home: P
     # Publish dates: zig 2024-03-04, rust 2024-05-14, react 2024-08-09, typescript 2024-11-20, deployment 2025-02-06.
     # The window keeps rust..typescript (inclusive), the limit the newest two of those. Summaries and
     # transcripts are not needed to check selection, so the run stops after discover.
-    from tubescribe import pipeline
+    from tubescribe.pipeline import steps as pipeline
 
     with serve_sample_channel() as feed:
         batches = pipeline.discover(Settings.load(), [feed], since="2024-05-14", until="2024-11-20", limit=2)

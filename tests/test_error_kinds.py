@@ -20,7 +20,6 @@ import yt_dlp
 from fake_openai import FakeOpenAI, completion
 from openai_support import VALID, short, summarizer, video
 from tubescribe import errors
-from tubescribe.discover import DiscoverError
 from tubescribe.errors import (
     DeferredError,
     DiskFullError,
@@ -31,9 +30,10 @@ from tubescribe.errors import (
     disk_full_as,
     hint,
 )
-from tubescribe.openai_summarizer import REPAIR_ANSWER_CHARS
+from tubescribe.stages.discover import DiscoverError
+from tubescribe.stages.summarize.openai.summarizer import REPAIR_ANSWER_CHARS
+from tubescribe.stages.transcribe.whisper import TranscribeError
 from tubescribe.store import write_text
-from tubescribe.transcribe import TranscribeError
 
 
 class _Ours(TubescribeError):
@@ -162,7 +162,7 @@ def test_a_write_on_a_full_disk_names_the_path_and_keeps_what_was_stored(small_d
 
 
 FIRST_USE = """
-from tubescribe import airflow_env
+from tubescribe.orchestration import embedded as airflow_env
 from tubescribe.settings import Settings
 settings = Settings.load()
 airflow_env.configure(settings)

@@ -14,8 +14,8 @@ import duckdb
 import pytest
 
 from sample_catalog import YOUTUBE_ID, build_sample_catalog
-from tubescribe.catalog import run_sql, writer
-from tubescribe.export import Cue, ExportError, export_pages, export_tables, srt, timestamp, vtt
+from tubescribe.catalog.connection import run_sql, writer
+from tubescribe.catalog.export import Cue, ExportError, export_pages, export_tables, srt, timestamp, vtt
 from tubescribe.records import Transcript
 from tubescribe.settings import Settings
 
@@ -211,7 +211,7 @@ def test_cli_export(settings_: Settings, tmp_path: Path) -> None:
         [
             sys.executable,
             "-m",
-            "tubescribe.cli",
+            "tubescribe.cli.app",
             "export",
             "--format",
             "jsonl",

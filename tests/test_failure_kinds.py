@@ -32,11 +32,11 @@ from resilience_support import (  # noqa: F401  (pytest fixtures, used by name)
     site,
     video_state,
 )
-from tubescribe import pipeline
-from tubescribe.discover import DiscoverError, feed_item_id
 from tubescribe.errors import Kind
-from tubescribe.platforms import blocked
+from tubescribe.pipeline import steps as pipeline
+from tubescribe.pipeline.platforms import blocked
 from tubescribe.settings import Settings
+from tubescribe.stages.discover import DiscoverError, feed_item_id
 from tubescribe.store import Store
 
 

@@ -18,7 +18,7 @@ from catalog_records import TABLES, TKEY, stage
 from sample_catalog import SAMPLE_IDS, build_sample_catalog
 from services_pg import Postgres, postgres, postgres_server  # noqa: F401  (fixtures)
 from services_s3 import S3Service, s3_service  # noqa: F401  (fixture)
-from tubescribe.catalog import (
+from tubescribe.catalog.connection import (
     CatalogError,
     TransactionConflict,
     apply_schema,
@@ -29,9 +29,9 @@ from tubescribe.catalog import (
     transaction,
     writer,
 )
-from tubescribe.load import load_videos
-from tubescribe.maintenance import maintain, migrate_to_lake
-from tubescribe.search import search
+from tubescribe.catalog.load import load_videos
+from tubescribe.catalog.maintenance import maintain, migrate_to_lake
+from tubescribe.catalog.search import search
 from tubescribe.settings import Settings
 from tubescribe.store import Store
 
@@ -229,7 +229,7 @@ def test_catalog_migrate_moves_a_home_into_the_lake_from_the_cli(settings: Setti
         "TUBESCRIBE_CATALOG_URL": str(lake.catalog_url),
         "TUBESCRIBE_LAKE_DATA_URL": str(lake.lake_data_url),
     }
-    cli = [sys.executable, "-c", "from tubescribe.cli import main; main()"]
+    cli = [sys.executable, "-c", "from tubescribe.cli.app import main; main()"]
     done = subprocess.run(
         [*cli, "catalog", "migrate", "--home", str(settings.home)], env=env, capture_output=True, text=True
     )
@@ -335,7 +335,7 @@ def test_an_empty_lake_reads_as_no_catalog_yet(lake: Settings) -> None:
 def test_a_lake_transaction_conflict_is_retried(lake: Settings) -> None:
     import duckdb
 
-    from tubescribe import catalog
+    from tubescribe.catalog import connection as catalog
 
     with writer(lake) as con:
         con.execute("INSERT INTO channels VALUES ('c', 'first', 'u', 'generic', now(), now())")
@@ -367,7 +367,7 @@ def test_a_lake_transaction_conflict_is_retried(lake: Settings) -> None:
 def test_exports_read_the_lake(lake: Settings, tmp_path: Path) -> None:
     import duckdb
 
-    from tubescribe.export import export_pages, export_tables
+    from tubescribe.catalog.export import export_pages, export_tables
 
     stage(Store(lake), "rust")
     load_videos(lake, ["rust"], TKEY, "k1")
@@ -381,7 +381,7 @@ def test_exports_read_the_lake(lake: Settings, tmp_path: Path) -> None:
 
 def test_every_named_query_runs_on_the_lake(lake: Settings) -> None:
     from test_catalog import SQL_PARAMS
-    from tubescribe.catalog import run_sql, sql_dir
+    from tubescribe.catalog.connection import run_sql, sql_dir
 
     stage(Store(lake), "rust")
     load_videos(lake, ["rust"], TKEY, "k1")
@@ -405,7 +405,7 @@ def test_s3_data_without_keys_says_which_to_set(s3_lake: Settings, monkeypatch: 
 
 
 def test_renaming_a_video_id_works_on_the_lake(lake: Settings) -> None:
-    from tubescribe.catalog import run_sql
+    from tubescribe.catalog.connection import run_sql
 
     stage(Store(lake), "rust")
     load_videos(lake, ["rust"], TKEY, "k1")

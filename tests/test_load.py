@@ -22,9 +22,9 @@ from catalog_records import (
     snapshot,
     stage,
 )
-from tubescribe import load
-from tubescribe.catalog import CatalogError
-from tubescribe.load import LoadResult, load_videos
+from tubescribe.catalog import load
+from tubescribe.catalog.connection import CatalogError
+from tubescribe.catalog.load import LoadResult, load_videos
 from tubescribe.records import Failure
 from tubescribe.settings import Settings
 from tubescribe.store import Store

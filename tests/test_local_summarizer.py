@@ -10,10 +10,10 @@ from pathlib import Path
 import pytest
 
 from tubescribe.contract import GENERAL_TOPICS, parse_summary
-from tubescribe.local_lexicon import STOP_WORDS
-from tubescribe.local_summarizer import LocalSummarizer
 from tubescribe.records import Segment, SummaryRecord, Transcript, Video
-from tubescribe.summarize import SummarizeError
+from tubescribe.stages.summarize import SummarizeError
+from tubescribe.stages.summarize.local.lexicon import STOP_WORDS
+from tubescribe.stages.summarize.local.summarizer import LocalSummarizer
 
 PACKAGE = Path(__file__).resolve().parents[1] / "plugins" / "tubescribe"
 PRACTICE = {path.stem: path.read_text() for path in sorted((PACKAGE / "sample_channel").glob("*.txt"))}

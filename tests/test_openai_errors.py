@@ -20,10 +20,10 @@ from openai_support import (
     summarizer,
     video,
 )
-from tubescribe.openai_summarizer import (
+from tubescribe.stages.summarize import SummarizeError
+from tubescribe.stages.summarize.openai.summarizer import (
     OpenAISummarizer,
 )
-from tubescribe.summarize import SummarizeError
 
 pytestmark = pytest.mark.usefixtures("openai_env")
 
@@ -141,6 +141,9 @@ def test_local_server_without_key_gets_a_placeholder(
 def test_airflow_connection_supplies_key_and_url(
     tmp_path: Path, openai_server: FakeOpenAI, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    # Every task process imports the tasks module, which registers Airflow's connection lookup.
+    import tubescribe.orchestration.tasks  # noqa: F401
+
     monkeypatch.delenv("OPENAI_API_KEY")
     connection = {"conn_type": "openai", "password": "sk-from-airflow", "host": openai_server.base_url}
     monkeypatch.setenv("AIRFLOW_CONN_OPENAI_DEFAULT", json.dumps(connection))

@@ -17,8 +17,8 @@ from openai_support import (
     transcript,
     video,
 )
-from tubescribe import prompt
-from tubescribe.summarize import SummarizeError
+from tubescribe.stages.summarize import SummarizeError
+from tubescribe.stages.summarize.openai import prompt
 
 pytestmark = pytest.mark.usefixtures("openai_env")
 

@@ -18,15 +18,15 @@ from openai_support import (
     transcript,
     video,
 )
-from tubescribe import prompt
 from tubescribe.contract import json_schema, parse_summary
-from tubescribe.openai_summarizer import (
+from tubescribe.records import SummaryRecord
+from tubescribe.stages.summarize.openai import prompt
+from tubescribe.stages.summarize.openai.summarizer import (
     ContextLengthError,
     SummaryContractError,
     SummaryRefusedError,
     TruncatedAnswerError,
 )
-from tubescribe.records import SummaryRecord
 
 pytestmark = pytest.mark.usefixtures("openai_env")
 

@@ -21,7 +21,7 @@ PARENT = textwrap.dedent(
     """
     import sys, time
     from pathlib import Path
-    from tubescribe import transcribe
+    from tubescribe.stages.transcribe import whisper as transcribe
     from tubescribe.settings import Settings
 
     settings = Settings.load(whisper_workers=2, whisper_cpu_threads=1)

@@ -15,9 +15,9 @@ import duckdb
 import pytest
 
 from sample_catalog import build_sample_catalog
-from tubescribe.catalog import writer
-from tubescribe.query import QueryError, run_query
-from tubescribe.sandbox import NO_ATTACH, NO_EXTENSIONS, NO_FILES, NO_SETTINGS, READ_ONLY, explain, sandboxed
+from tubescribe.catalog.connection import writer
+from tubescribe.catalog.query import QueryError, run_query
+from tubescribe.catalog.sandbox import NO_ATTACH, NO_EXTENSIONS, NO_FILES, NO_SETTINGS, READ_ONLY, explain, sandboxed
 from tubescribe.settings import Settings
 
 REPO = Path(__file__).resolve().parents[1]
@@ -186,7 +186,7 @@ def tubescribe(home: Path, *args: str, stdin: str | None = None) -> subprocess.C
     environment = {k: v for k, v in os.environ.items() if not k.startswith(("AIRFLOW", "TUBESCRIBE_", "OPENAI_"))}
     environment.update({"TUBESCRIBE_HOME": str(home), "COLUMNS": "200"})
     return subprocess.run(
-        [sys.executable, "-m", "tubescribe.cli", *args],
+        [sys.executable, "-m", "tubescribe.cli.app", *args],
         env=environment,
         input=stdin,
         capture_output=True,

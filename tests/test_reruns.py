@@ -11,10 +11,11 @@ import pytest
 
 from helpers_feed import serve
 from resilience_support import MEDIA, Landed, ids, landed, landed_copy, rust_only_catalog, server, settings, site  # noqa: F401  (pytest fixtures, used by name)
-from tubescribe import airflow_env, pipeline
-from tubescribe.channels import Channel
+from tubescribe.orchestration import embedded as airflow_env
+from tubescribe.pipeline import steps as pipeline
 from tubescribe.sample import FEED_TEMPLATE, SAMPLE_DIR
 from tubescribe.settings import Settings
+from tubescribe.stages.channels import Channel
 
 
 # -- 6. a rerun with nothing new does nothing ------------------------------------------------------

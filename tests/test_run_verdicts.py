@@ -8,12 +8,13 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from tubescribe import airflow_env, pipeline
-from tubescribe.channels import Channel, add_channel
-from tubescribe.discover import feed_item_id
-from tubescribe.platforms import block
+from tubescribe.orchestration import embedded as airflow_env
+from tubescribe.pipeline import steps as pipeline
+from tubescribe.pipeline.platforms import block
 from tubescribe.sample import serve_sample_channel
 from tubescribe.settings import Settings
+from tubescribe.stages.channels import Channel, add_channel
+from tubescribe.stages.discover import feed_item_id
 from tubescribe.store import Store
 
 pytestmark = pytest.mark.slow

@@ -12,8 +12,8 @@ import duckdb
 import pytest
 
 from sample_catalog import build_sample_catalog
-from tubescribe.query import QueryError, run_query
-from tubescribe.sandbox import NO_ACTIONS, SandboxError, check_filter, valid_filter
+from tubescribe.catalog.query import QueryError, run_query
+from tubescribe.catalog.sandbox import NO_ACTIONS, SandboxError, check_filter, valid_filter
 from tubescribe.settings import Settings
 
 REPO = Path(__file__).resolve().parents[1]
@@ -30,7 +30,7 @@ def tubescribe(home: Path, *args: str, cwd: Path = REPO, out: int | None = None)
     environment = {k: v for k, v in os.environ.items() if not k.startswith(("AIRFLOW", "TUBESCRIBE_", "OPENAI_"))}
     environment["TUBESCRIBE_HOME"] = str(home)
     return subprocess.run(
-        [sys.executable, "-m", "tubescribe.cli", *args],
+        [sys.executable, "-m", "tubescribe.cli.app", *args],
         env=environment,
         stdout=out if out is not None else subprocess.PIPE,
         stderr=subprocess.PIPE,
@@ -124,7 +124,7 @@ def test_resummarize_refuses_an_injection_before_starting_a_run(sample: Settings
 @pytest.mark.parametrize("where", INJECTIONS[:2])
 def test_the_resummarize_dag_selects_through_the_same_filter_rule(sample: Settings, where: str) -> None:
     # The DAG's own select task, not only the CLI in front of it: an API-triggered run gets the same rule.
-    from tubescribe import pipeline
+    from tubescribe.pipeline import steps as pipeline
 
     with pytest.raises(SandboxError, match="--where"):
         pipeline.select_loaded(sample, where)
@@ -150,7 +150,7 @@ def max_rss_mb(home: Path, *args: str) -> tuple[int, str]:
     environment = {k: v for k, v in os.environ.items() if not k.startswith(("AIRFLOW", "TUBESCRIBE_", "OPENAI_"))}
     environment["TUBESCRIBE_HOME"] = str(home)
     done = subprocess.run(
-        [sys.executable, "-c", parent, sys.executable, "-m", "tubescribe.cli", *args],
+        [sys.executable, "-c", parent, sys.executable, "-m", "tubescribe.cli.app", *args],
         env=environment,
         capture_output=True,
         text=True,

@@ -26,10 +26,10 @@ import duckdb
 import psutil
 import pytest
 
-from tubescribe.channels import Channel, add_channel
-from tubescribe.discover import feed_item_id
 from tubescribe.sample import serve_sample_channel
 from tubescribe.settings import Settings
+from tubescribe.stages.channels import Channel, add_channel
+from tubescribe.stages.discover import feed_item_id
 
 pytestmark = pytest.mark.slow
 

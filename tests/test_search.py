@@ -14,15 +14,15 @@ import duckdb
 import pytest
 
 from sample_catalog import GENERIC_CHANNEL, TKEY, YOUTUBE_ID, build_sample_catalog, segments_of, video_of
-from tubescribe import search as search_module
-from tubescribe.catalog import apply_schema, run_sql, writer
-from tubescribe.load import load_videos
-from tubescribe.local_summarizer import LocalSummarizer
+from tubescribe.catalog import search as search_module
+from tubescribe.catalog.connection import apply_schema, run_sql, writer
+from tubescribe.catalog.load import load_videos
+from tubescribe.catalog.search import INDEX_FORMAT, SearchError, moment_link, refresh_index, search, snippet
 from tubescribe.records import Segment, Transcript
-from tubescribe.search import INDEX_FORMAT, SearchError, moment_link, refresh_index, search, snippet
 from tubescribe.settings import Settings
+from tubescribe.stages.summarize import summary_key
+from tubescribe.stages.summarize.local.summarizer import LocalSummarizer
 from tubescribe.store import Store
-from tubescribe.summarize import summary_key
 
 REPO = Path(__file__).resolve().parents[1]
 SEARCH_SQL = sorted(p.stem for p in (REPO / "sql" / "search").glob("*.sql"))
@@ -282,7 +282,7 @@ def test_cli_search_json(sample: Settings) -> None:
     environment = {k: v for k, v in os.environ.items() if not k.startswith(("AIRFLOW", "TUBESCRIBE_"))}
     environment["TUBESCRIBE_HOME"] = str(sample.home)
     done = subprocess.run(
-        [sys.executable, "-m", "tubescribe.cli", "search", "borrow checker", "--format", "json", "--limit", "3"],
+        [sys.executable, "-m", "tubescribe.cli.app", "search", "borrow checker", "--format", "json", "--limit", "3"],
         env=environment,
         capture_output=True,
         text=True,

@@ -20,7 +20,7 @@ from resilience_support import (  # noqa: F401  (pytest fixtures, used by name)
     settings,
     site,
 )
-from tubescribe import pipeline
+from tubescribe.pipeline import steps as pipeline
 from tubescribe.settings import Settings
 from tubescribe.store import Store
 

@@ -19,14 +19,15 @@ import pytest
 from resilience_support import clip
 from services_s3 import S3Service, s3_service  # noqa: F401  (pytest fixture, used by name)
 from test_store import EXAMPLE, WHEN, make_transcript, make_video
-from tubescribe import pipeline, platforms
-from tubescribe.channels import Channel, ChannelsFileError, add_channel, load_channels, remove_channel
 from tubescribe.contract import parse_summary
+from tubescribe.pipeline import platforms
+from tubescribe.pipeline import steps as pipeline
 from tubescribe.records import Failure, Segment, StageRun, SummaryRecord
 from tubescribe.sample import SAMPLE_DIR
 from tubescribe.settings import Settings
+from tubescribe.stages.channels import Channel, ChannelsFileError, add_channel, load_channels, remove_channel
+from tubescribe.stages.transcribe.whisper import settings_key
 from tubescribe.store import Store, UnsafePathError
-from tubescribe.transcribe import settings_key
 
 FEED = "https://example.com/feed.xml"
 

@@ -12,11 +12,11 @@ import jiwer
 import numpy as np
 import pytest
 
-from tubescribe.audio import SAMPLE_RATE, decode_blocks, windows
 from tubescribe.records import Transcript
 from tubescribe.sample import SAMPLE_DIR
 from tubescribe.settings import BUNDLED_MODEL, Settings
-from tubescribe.transcribe import TranscribeError, settings_key, transcribe_file
+from tubescribe.stages.transcribe.audio import SAMPLE_RATE, decode_blocks, windows
+from tubescribe.stages.transcribe.whisper import TranscribeError, settings_key, transcribe_file
 
 AUDIO = SAMPLE_DIR / "rust.webm"
 FEED_DURATION_S = 154.0  # <itunes:duration> of rust in feed.xml.tmpl
@@ -269,7 +269,7 @@ def test_the_default_settings_key_is_the_one_stored_transcripts_already_carry(de
 
 def _parallel_in_a_daemon(queue) -> None:  # runs in a daemonic child, as a Celery task does
     from tubescribe.settings import Settings
-    from tubescribe.transcribe import parallel
+    from tubescribe.stages.transcribe.whisper import parallel
 
     settings = Settings.load(whisper_workers=2)
     sample = Path(__file__).resolve().parents[1] / "plugins" / "tubescribe" / "sample_channel"

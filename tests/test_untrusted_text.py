@@ -16,8 +16,9 @@ import pytest
 from rich.console import Console
 
 from sample_catalog import build_sample_catalog
-from tubescribe import progress, terminal
-from tubescribe.search import Hit
+from tubescribe.catalog.search import Hit
+from tubescribe.cli import terminal
+from tubescribe.pipeline import progress
 from tubescribe.settings import Settings
 from tubescribe.text import clean_text
 
@@ -58,7 +59,7 @@ def tubescribe(home: Path, *args: str, tty: bool = False) -> subprocess.Complete
         environment.pop("FORCE_COLOR", None)
         environment.pop("TTY_COMPATIBLE", None)
     return subprocess.run(
-        [sys.executable, "-m", "tubescribe.cli", *args],
+        [sys.executable, "-m", "tubescribe.cli.app", *args],
         env=environment,
         capture_output=True,
         text=True,
@@ -86,7 +87,7 @@ def test_progress_events_and_log_lines_carry_no_control_codes(caplog: pytest.Log
     seen: list[progress.Event] = []
     stop = progress.listen(seen.append)
     try:
-        with caplog.at_level(logging.INFO, logger="tubescribe.progress"):
+        with caplog.at_level(logging.INFO, logger="tubescribe.pipeline.progress"):
             progress.emit(f"v{ESC}]0;x", "download", "failed", f"HTTP 500: {ESC}[2J{ESC}]0;PWNED{ESC}\\ boom")
     finally:
         stop()
@@ -165,7 +166,7 @@ def test_landed_table_renders_hostile_titles(tricky: Settings) -> None:
 
 
 def test_runner_print_landed_survives_hostile_titles(tricky: Settings) -> None:
-    from tubescribe.runner import print_landed
+    from tubescribe.cli.runner import print_landed
 
     out = io.StringIO()
     print_landed(Console(file=out, force_terminal=True, width=250), tricky, list(TRICKY))

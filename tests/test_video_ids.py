@@ -26,12 +26,12 @@ from resilience_support import (  # noqa: F401  (pytest fixtures, used by name)
     settings,
     site,
 )
-from tubescribe import discover
-from tubescribe.discover import feed_item_id, list_channel, video_id
+from tubescribe.pipeline.upgrade import UPGRADED_MARKER, upgrade_home, upgrade_ids_once
 from tubescribe.records import VIDEO_ID_RE
 from tubescribe.settings import Settings
+from tubescribe.stages import discover
+from tubescribe.stages.discover import feed_item_id, list_channel, video_id
 from tubescribe.store import Store
-from tubescribe.upgrade import UPGRADED_MARKER, upgrade_home, upgrade_ids_once
 
 LONG = "https://example.com/podcasts/the-very-long-show-name/episodes/2024/season-one/episode-"
 # feed path -> [(guid, title)]

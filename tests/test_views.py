@@ -13,11 +13,11 @@ import duckdb
 import pytest
 
 from sample_catalog import GENERIC_CHANNEL, build_sample_catalog, listed
-from tubescribe.catalog import apply_schema, run_sql, schema_files, writer
+from tubescribe.catalog.connection import apply_schema, run_sql, schema_files, writer
+from tubescribe.catalog.extensions import load_fts
+from tubescribe.catalog.load import load_videos
+from tubescribe.catalog.query import run_query
 from tubescribe.contract import parse_summary
-from tubescribe.extensions import load_fts
-from tubescribe.load import load_videos
-from tubescribe.query import run_query
 from tubescribe.records import Segment, SummaryRecord, Transcript, Video
 from tubescribe.settings import Settings
 from tubescribe.store import Store
@@ -55,6 +55,9 @@ def empty(settings: Settings) -> Settings:
     with writer(settings):
         pass
     return settings
+
+
+CLI = [sys.executable, "-m", "tubescribe.cli.app"]
 
 
 def plain(settings: Settings) -> duckdb.DuckDBPyConnection:
@@ -114,7 +117,7 @@ def test_saved_query_from_the_command_line(sample: Settings) -> None:
     environment = {k: v for k, v in os.environ.items() if not k.startswith(("AIRFLOW", "TUBESCRIBE_"))}
     environment["TUBESCRIBE_HOME"] = str(sample.home)
     done = subprocess.run(
-        [sys.executable, "-m", "tubescribe.cli", "query", "--format", "json", "--file", "sql/analytics/failures.sql"],
+        [*CLI, "query", "--format", "json", "--file", "sql/analytics/failures.sql"],
         env=environment,
         capture_output=True,
         text=True,

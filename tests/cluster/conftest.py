@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from tubescribe.remote import AirflowClient, TaskInstance
+from tubescribe.orchestration.remote import AirflowClient, TaskInstance
 
 ROOT = Path(__file__).resolve().parents[2]
 LAUNCHER = ROOT / "scripts" / "cluster.py"

@@ -1,0 +1,347 @@
+"""The `tubescribe` command line.
+
+Exit status: 0 success, 1 a runtime error (bad SQL, an unknown video, no catalog, a run that did not
+land), 2 a usage error (an unknown option, a bad date, an unreadable --file). Errors go to stderr,
+without tracebacks: `main` is the one place that turns our errors into a message and a status.
+Everything printed goes through terminal.py, which escapes untrusted text.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import sys
+from datetime import datetime
+from enum import StrEnum
+from functools import cache
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+
+from tubescribe.errors import TubescribeError
+from tubescribe.settings import Settings, SettingsError
+
+app = typer.Typer(
+    help="Turn video channels into a DuckDB catalog of transcripts, summaries and topics.",
+    no_args_is_help=True,
+    rich_markup_mode=None,
+    pretty_exceptions_enable=False,
+)
+channels_app = typer.Typer(
+    help="The channels the nightly DAG ingests (channels.toml in the home).", no_args_is_help=True
+)
+app.add_typer(channels_app, name="channels")
+catalog_app = typer.Typer(help="Look after the catalog: move it into DuckLake, compact it.", no_args_is_help=True)
+app.add_typer(catalog_app, name="catalog")
+
+DATE = ["%Y-%m-%d"]
+
+
+class QueryFormat(StrEnum):
+    table = "table"
+    csv = "csv"
+    json = "json"
+
+
+class SearchFormat(StrEnum):
+    table = "table"
+    json = "json"
+
+
+class ExportFormat(StrEnum):
+    parquet = "parquet"
+    csv = "csv"
+    jsonl = "jsonl"
+
+
+class SubtitleFormat(StrEnum):
+    srt = "srt"
+    vtt = "vtt"
+
+
+@cache
+def _out() -> Console:
+    from tubescribe.cli.terminal import console
+
+    return console()
+
+
+@cache
+def _err() -> Console:
+    from tubescribe.cli.terminal import console
+
+    return console(stderr=True)
+
+
+def _version(value: bool) -> None:
+    if value:
+        from importlib.metadata import version
+
+        print(f"tubescribe {version('tubescribe')}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: Annotated[
+        bool, typer.Option("--version", callback=_version, is_eager=True, help="Print the version and exit")
+    ] = False,
+) -> None:
+    """Turn video channels into a DuckDB catalog of transcripts, summaries and topics."""
+
+
+def _settings(**overrides: Any) -> Settings:
+    return Settings.load(**overrides)
+
+
+def _day(value: datetime | None) -> str | None:
+    return value.date().isoformat() if value else None
+
+
+@app.command()
+def ingest(
+    urls: Annotated[list[str], typer.Argument(help="Channel, playlist or feed URLs")],
+    since: Annotated[datetime | None, typer.Option(formats=DATE, help="First publish date, inclusive")] = None,
+    until: Annotated[datetime | None, typer.Option(formats=DATE, help="Last publish date, inclusive")] = None,
+    limit: Annotated[int | None, typer.Option(min=1, help="At most this many videos per URL, newest first")] = None,
+    summarizer: Annotated[str | None, typer.Option(help="local (offline) or openai")] = None,
+    whisper_model: Annotated[str | None, typer.Option(help="faster-whisper model name or local path")] = None,
+) -> None:
+    """Run the backfill DAG in-process for URLS and load the results into the catalog."""
+    from tubescribe.cli.runner import ingest as run_ingest
+
+    settings = _settings(summarizer=summarizer, whisper_model=whisper_model)
+    ok = run_ingest(settings, urls, since=_day(since), until=_day(until), limit=limit, console=_out())
+    raise typer.Exit(0 if ok else 1)
+
+
+@app.command()
+def resummarize(
+    summarizer: Annotated[str | None, typer.Option(help="local (offline) or openai")] = None,
+    where: Annotated[
+        str | None, typer.Option(help="SQL filter over video_overview, e.g. \"channel = 'Fireship'\"")
+    ] = None,
+) -> None:
+    """Summarize videos already in the catalog again (no download, no transcription); older summaries stay."""
+    from tubescribe.catalog.sandbox import valid_filter
+    from tubescribe.cli.runner import resummarize as run_resummarize
+
+    # Checked here too, so a bad filter is refused before a DAG run starts.
+    where = valid_filter(where) if where is not None else None
+    ok = run_resummarize(_settings(summarizer=summarizer), where, _out())
+    raise typer.Exit(0 if ok else 1)
+
+
+def _sql_text(sql: str | None, file: Path | None) -> str:
+    if file is not None:
+        try:
+            return file.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            reason = exc.strerror if isinstance(exc, OSError) else "not UTF-8 text"
+            raise typer.BadParameter(f"cannot read {file}: {reason}", param_hint="--file") from None
+    if sql is not None:
+        return sql
+    if not sys.stdin.isatty():
+        return sys.stdin.read()
+    raise typer.BadParameter("give SQL as an argument, with --file, or on stdin", param_hint="SQL")
+
+
+@app.command()
+def query(
+    sql: Annotated[str | None, typer.Argument(help="SQL to run (or use --file, or pipe it on stdin)")] = None,
+    file: Annotated[Path | None, typer.Option("--file", "-f", help="Read the SQL from a file")] = None,
+    fmt: Annotated[QueryFormat, typer.Option("--format", help="How to print the rows")] = QueryFormat.table,
+    timeout: Annotated[float, typer.Option(min=0.1, help="Stop the query after this many seconds")] = 30.0,
+    memory_limit: Annotated[str, typer.Option(help="DuckDB memory limit for the query, e.g. 2GB")] = "1GB",
+) -> None:
+    """Run read-only SQL against the catalog (no writes, files, extensions or settings)."""
+    from tubescribe.catalog.query import stream_query
+    from tubescribe.cli.terminal import print_rows
+
+    text = _sql_text(sql, file)
+    with stream_query(_settings(), text, timeout_s=timeout, memory_limit=memory_limit) as (columns, types, batches):
+        print_rows(_out(), columns, batches, fmt.value, types, err=_err())
+
+
+@app.command()
+def search(
+    text: Annotated[str, typer.Argument(help="Words to find in transcripts and summaries")],
+    channel: Annotated[str | None, typer.Option(help="Only this channel (id, URL, or part of its title)")] = None,
+    since: Annotated[datetime | None, typer.Option(formats=DATE, help="Only videos published on or after")] = None,
+    limit: Annotated[int, typer.Option(min=1, help="At most this many hits")] = 10,
+    fmt: Annotated[SearchFormat, typer.Option("--format", help="How to print the hits")] = SearchFormat.table,
+) -> None:
+    """Full-text search (BM25): each hit links to the second it was said."""
+    from tubescribe.catalog.search import search as run_search
+    from tubescribe.cli.terminal import print_hits
+
+    first = since.date() if since else None
+    hits = run_search(_settings(), text, channel=channel, since=first, limit=limit)
+    print_hits(_out(), hits, text, fmt.value)
+
+
+@app.command()
+def export(
+    fmt: Annotated[
+        ExportFormat | None, typer.Option("--format", help="Tables as parquet (default), csv or jsonl")
+    ] = None,
+    out: Annotated[Path, typer.Option(help="Folder to write into (created if missing)")] = Path("tubescribe-export"),
+    markdown: Annotated[bool, typer.Option("--markdown", help="One Markdown page per video")] = False,
+    subtitles: Annotated[SubtitleFormat | None, typer.Option(help="Subtitles per video from the segments")] = None,
+    video: Annotated[list[str] | None, typer.Option(help="Only this video for --markdown/--subtitles")] = None,
+) -> None:
+    """Export the catalog's tables (default: parquet), per-video Markdown, or subtitles."""
+    from tubescribe.catalog.export import export_pages, export_tables
+    from tubescribe.cli.terminal import print_line
+
+    settings = _settings()
+    written = []
+    if fmt is not None or not (markdown or subtitles):
+        written += export_tables(settings, out, (fmt or ExportFormat.parquet).value)
+    if markdown or subtitles:
+        written += export_pages(
+            settings, out, video or (), subtitles=subtitles.value if subtitles else None, markdown=markdown
+        )
+    print_line(_out(), f"wrote {len(written)} files under {out.expanduser().resolve()}")
+
+
+@app.command()
+def schema() -> None:
+    """Print the summary contract as JSON Schema."""
+    from tubescribe.contract import json_schema
+
+    print(json.dumps(json_schema(), indent=2))
+
+
+@app.command()
+def show(video_id: str) -> None:
+    """Show one video: its metadata, summary, topics and transcript opening."""
+    from tubescribe.catalog.query import video_detail
+    from tubescribe.cli.terminal import print_video
+
+    print_video(_out(), video_detail(_settings(), video_id))
+
+
+@app.command()
+def demo(
+    summarizer: Annotated[str | None, typer.Option(help="local (offline) or openai")] = None,
+) -> None:
+    """Serve the bundled sample channel on 127.0.0.1, ingest it, and print the catalog."""
+    from tubescribe.cli.runner import demo as run_demo
+
+    ok = run_demo(_settings(summarizer=summarizer), _out())
+    raise typer.Exit(0 if ok else 1)
+
+
+@channels_app.command("add")
+def channels_add(
+    url: str,
+    since: Annotated[datetime | None, typer.Option(formats=DATE, help="Ignore videos published before")] = None,
+    max_videos: Annotated[int | None, typer.Option(min=1, help="At most this many videos, newest first")] = None,
+    include: Annotated[str | None, typer.Option(help="Only titles matching this regex")] = None,
+    exclude: Annotated[str | None, typer.Option(help="Skip titles matching this regex")] = None,
+    min_duration: Annotated[float | None, typer.Option(help="Skip videos shorter than this (seconds)")] = None,
+    max_duration: Annotated[float | None, typer.Option(help="Skip videos longer than this (seconds)")] = None,
+    skip_shorts: Annotated[bool, typer.Option(help="Skip Shorts (a minute or less)")] = False,
+    skip_live: Annotated[bool, typer.Option(help="Skip live streams and premieres")] = False,
+) -> None:
+    """Register a channel for the nightly run, with rules for which of its videos to ingest."""
+    from tubescribe.cli.terminal import print_line
+    from tubescribe.stages.channels import Channel, add_channel
+
+    channel = Channel(
+        url,
+        since.date() if since else None,
+        max_videos,
+        include,
+        exclude,
+        min_duration,
+        max_duration,
+        skip_shorts,
+        skip_live,
+    )
+    added = add_channel(_settings(), channel)
+    print_line(_out(), f"added {url}" if added else f"{url} is already registered")
+
+
+@channels_app.command("list")
+def channels_list() -> None:
+    """List the registered channels."""
+    from tubescribe.cli.terminal import print_table
+    from tubescribe.stages.channels import load_channels
+
+    rows = []
+    for channel in load_channels(_settings()):
+        rules = ", ".join(
+            f"{name}={getattr(channel, name)}"
+            for name in ("include", "exclude", "min_duration_s", "max_duration_s", "skip_shorts", "skip_live")
+            if getattr(channel, name) not in (None, False)
+        )
+        rows.append((channel.url, channel.since, channel.max_videos, rules))
+    print_table(_out(), ["url", "since", "max videos", "rules"], rows)
+
+
+class NotRegistered(TubescribeError):
+    """`channels remove` was given a URL that is not registered."""
+
+
+@channels_app.command("remove")
+def channels_remove(url: str) -> None:
+    """Unregister a channel (its videos stay in the catalog)."""
+    from tubescribe.cli.terminal import print_line
+    from tubescribe.stages.channels import remove_channel
+
+    if not remove_channel(_settings(), url):
+        raise NotRegistered(f"{url} is not registered; `tubescribe channels list` shows what is")
+    print_line(_out(), f"removed {url}")
+
+
+@catalog_app.command("migrate")
+def catalog_migrate(
+    home: Annotated[
+        Path | None, typer.Option(help="The home whose embedded catalog.duckdb to copy (default: TUBESCRIBE_HOME)")
+    ] = None,
+) -> None:
+    """Copy the embedded catalog into the DuckLake catalog that TUBESCRIBE_CATALOG_URL names."""
+    from tubescribe.catalog.maintenance import migrate_to_lake
+    from tubescribe.cli.terminal import print_line
+
+    target = _settings()
+    # The same settings but the embedded backend (Settings.load ignores None overrides, so replace them).
+    source = dataclasses.replace(target, home=(home or target.home).resolve(), catalog_url=None, lake_data_url=None)
+    copied = migrate_to_lake(source, target)
+    print_line(_out(), f"copied {source.catalog_path} into {target.catalog_url}: {copied.get('videos', 0)} videos")
+    for table, rows in sorted(copied.items()):
+        print_line(_out(), f"  {table}\t{rows}")
+
+
+@catalog_app.command("maintain")
+def catalog_maintain() -> None:
+    """Compact the catalog (DuckLake: merge files, expire old snapshots; embedded: checkpoint)."""
+    from tubescribe.catalog.maintenance import maintain
+    from tubescribe.cli.terminal import print_line
+
+    result = maintain(_settings())
+    print_line(_out(), f"maintained the catalog: {result}")
+
+
+def main() -> None:
+    """Run the command; our own errors become `error: ...` on stderr and exit 1 (2 for bad settings)."""
+    from tubescribe.cli.terminal import error
+
+    # One rule: a setting tubescribe cannot use is a usage error (2); any other error of ours is a runtime
+    # error (1) whose message says what to do. Anything else is a bug and keeps its traceback.
+    try:
+        app()
+    except SettingsError as exc:
+        error(_err(), exc)
+        sys.exit(2)
+    except TubescribeError as exc:
+        error(_err(), exc)
+        sys.exit(1)
+
+
+if __name__ == "__main__":
+    main()

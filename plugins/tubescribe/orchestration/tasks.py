@@ -1,0 +1,136 @@
+"""The Airflow tasks both DAGs wire together; each body is one call into `tubescribe.pipeline.steps`.
+
+Only `airflow.sdk` is imported here, so parsing a DAG file stays cheap and does no I/O.
+
+Retries have one owner per failure: the clients retry a single request (yt-dlp's `retries`, the OpenAI
+client's attempts with Retry-After); the batch runner retries one video's stage within the run
+(transient errors, TUBESCRIBE_STAGE_RETRIES, with backoff) and records what still fails; Airflow retries
+a task as a whole, which is what is left: a listing that failed transiently, a worker lost mid-task
+(killed, evicted, past its heartbeat), a time limit hit. `load` runs in the one-slot
+`tubescribe_catalog` pool, so a single task writes the catalog at a time. Discover and download run
+in the `tubescribe_network` pool (slots = TUBESCRIBE_PLATFORM_CONCURRENCY), which bounds requests to
+the platforms across every worker. Transcription goes to the `transcribe` queue (the machines with
+Whisper's cores or a GPU), everything else to `default`. Every task has a time limit, so a hung
+request or decoder frees its worker instead of holding it forever.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from airflow.sdk import Param, conf, task
+from airflow.sdk.exceptions import AirflowFailException
+
+from tubescribe import credentials
+from tubescribe.errors import TubescribeError
+from tubescribe.orchestration.pools import CATALOG_POOL, NETWORK_POOL
+from tubescribe.pipeline import steps as pipeline
+
+# The task-level retry (see above): every task gets it; stages skip finished work, so a retry resumes.
+TASK_RETRIES: dict[str, Any] = {
+    "retries": 2,
+    "retry_delay": timedelta(seconds=10),
+    "retry_exponential_backoff": 2.0,
+}
+DEFAULT_QUEUE = "default"
+TRANSCRIBE_QUEUE = "transcribe"
+
+# Time limits. Listing a channel is a few requests; a batch of downloads with politeness pauses can be
+# long; transcribing a batch of hour-long videos on CPU is the longest; summaries wait on an LLM with
+# its own per-request timeout and retries; loading and reporting touch only local data.
+DISCOVER_TIMEOUT = timedelta(minutes=30)
+SELECT_TIMEOUT = timedelta(minutes=10)
+DOWNLOAD_TIMEOUT = timedelta(hours=2)
+TRANSCRIBE_TIMEOUT = timedelta(hours=6)
+SUMMARIZE_TIMEOUT = timedelta(hours=1)
+LOAD_TIMEOUT = timedelta(minutes=30)
+REPORT_TIMEOUT = timedelta(minutes=5)
+
+# Run-time overrides of settings, shared by both DAGs (None: use the environment's setting).
+SETTING_PARAMS = {
+    "summarizer": Param(
+        None, type=["null", "string"], enum=[None, "local", "openai"], description="Summarizer backend"
+    ),
+    "whisper_model": Param(None, type=["null", "string"], description="faster-whisper model name or local path"),
+}
+
+
+def _airflow_connection(conn_id: str) -> credentials.Credential | None:
+    """A credential from an Airflow connection (its password and host), for the stages that need one."""
+    from airflow.sdk import Connection
+    from airflow.sdk.exceptions import AirflowNotFoundException
+
+    try:
+        found = Connection.get(conn_id)
+    except AirflowNotFoundException:
+        return None
+    return credentials.Credential(password=(found.password or "").strip(), host=(found.host or "").strip())
+
+
+credentials.register(_airflow_connection)
+
+
+def _max_batches() -> int:
+    return conf.getint("core", "max_map_length", fallback=1024)
+
+
+@task(**TASK_RETRIES, pool=NETWORK_POOL, queue=DEFAULT_QUEUE, execution_timeout=DISCOVER_TIMEOUT)
+def discover_urls(params: dict[str, Any] | None = None, run_id: str | None = None) -> list[list[str]]:
+    """Backfill: list the run's URLs, select by date window and limit, batch the ids."""
+    params = params or {}
+    settings = pipeline.settings_from_params(params)
+    try:
+        return pipeline.discover(
+            settings,
+            params.get("urls") or [],
+            params.get("since"),
+            params.get("until"),
+            params.get("limit"),
+            _max_batches(),
+            run_id=run_id,
+        )
+    except TubescribeError as exc:
+        if exc.transient:
+            raise
+        raise AirflowFailException(str(exc)) from None
+
+
+@task(**TASK_RETRIES, pool=NETWORK_POOL, queue=DEFAULT_QUEUE, execution_timeout=DISCOVER_TIMEOUT)
+def discover_registered(params: dict[str, Any] | None = None, run_id: str | None = None) -> list[list[str]]:
+    """Nightly: list every channel in channels.toml and batch the ids."""
+    return pipeline.discover_registered(pipeline.settings_from_params(params), _max_batches(), run_id)
+
+
+@task(queue=DEFAULT_QUEUE, execution_timeout=SELECT_TIMEOUT)
+def select_loaded(params: dict[str, Any] | None = None) -> list[list[str]]:
+    """Re-summarize: the catalog's loaded videos matching the run's `where` filter, batched."""
+    params = params or {}
+    return pipeline.select_loaded(pipeline.settings_from_params(params), params.get("where"))
+
+
+@task(**TASK_RETRIES, pool=NETWORK_POOL, queue=DEFAULT_QUEUE, execution_timeout=DOWNLOAD_TIMEOUT)
+def download(batch: list[str], params: dict[str, Any] | None = None, run_id: str | None = None) -> list[str]:
+    return pipeline.download(pipeline.settings_from_params(params), batch, run_id)
+
+
+@task(**TASK_RETRIES, queue=TRANSCRIBE_QUEUE, execution_timeout=TRANSCRIBE_TIMEOUT)
+def transcribe(batch: list[str], params: dict[str, Any] | None = None, run_id: str | None = None) -> list[str]:
+    return pipeline.transcribe(pipeline.settings_from_params(params), batch, run_id)
+
+
+@task(**TASK_RETRIES, queue=DEFAULT_QUEUE, execution_timeout=SUMMARIZE_TIMEOUT)
+def summarize(batch: list[str], params: dict[str, Any] | None = None, run_id: str | None = None) -> list[str]:
+    return pipeline.summarize(pipeline.settings_from_params(params), batch, run_id)
+
+
+@task(**TASK_RETRIES, pool=CATALOG_POOL, queue=DEFAULT_QUEUE, execution_timeout=LOAD_TIMEOUT)
+def load(batch: list[str], params: dict[str, Any] | None = None) -> dict[str, list[str]]:
+    return pipeline.load(pipeline.settings_from_params(params), batch)
+
+
+@task(queue=DEFAULT_QUEUE, execution_timeout=REPORT_TIMEOUT)
+def report(
+    results: list[dict[str, list[str]]], params: dict[str, Any] | None = None, run_id: str | None = None
+) -> dict[str, int]:
+    return pipeline.report(list(results), pipeline.settings_from_params(params), run_id)

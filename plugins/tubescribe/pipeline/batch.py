@@ -1,0 +1,138 @@
+"""Running one stage over a batch of videos: retries, failure kinds, platform blocks, timings.
+
+One bad video never stops the others. Transient errors are retried with exponential backoff; every
+failure is recorded as an artifact with its kind (see errors.py) for the loader to put in the
+catalog; a platform that blocks us is left alone by the rest of the batch. Each finished or failed
+stage leaves a timing record, which the loader writes to `stage_runs`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from tubescribe.errors import DiskFullError, Kind, classify, is_disk_full, redact
+from tubescribe.pipeline import progress
+from tubescribe.pipeline.platforms import block, blocked, platform_of, slot
+from tubescribe.records import Failure, StageRun
+from tubescribe.settings import Settings
+from tubescribe.store import Store
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What a stage did for one video: a line for the progress display, and what it cost."""
+
+    detail: str
+    audio_s: float | None = None
+    model: str | None = None
+    seconds: float | None = None  # the work's own time, when it ran elsewhere (a transcription worker)
+
+
+def run_stage(
+    settings: Settings,
+    video_ids: list[str],
+    stage: str,
+    work: Callable[[Store, str], Outcome | None],
+    platform: Callable[[Store, str], str | None] = lambda store, video_id: None,
+    retries: int | None = None,
+    run_id: str | None = None,
+) -> list[str]:
+    """Run one stage over a batch: one bad video never stops the others.
+
+    Transient errors are retried with exponential backoff; every failure is recorded with its kind
+    (see errors.py). A platform that blocks us is left alone by the rest of the batch.
+    """
+    store = Store(settings)
+    retries = settings.stage_retries if retries is None else retries
+    for video_id in video_ids:
+        if store.failure(video_id) is not None:
+            continue
+        where = platform(store, video_id)
+        reason = blocked(settings, where) if where else None
+        if where and reason:
+            _record(store, video_id, stage, Kind.BLOCKED, "PlatformBlocked", f"{where} is blocked for now: {reason}")
+            continue
+        started, started_at = time.perf_counter(), datetime.now(UTC)
+        for attempt in range(retries + 1):
+            try:
+                with slot(settings, where) if where else contextlib.nullcontext():
+                    outcome = work(store, video_id)
+            except DiskFullError:
+                raise  # not this video's fault, and recording it would need the disk too
+            except Exception as exc:  # classified and recorded per video, never swallowed
+                if is_disk_full(exc):
+                    raise DiskFullError(settings.home, f"{stage} of {video_id}") from exc
+                kind = classify(exc)
+                if kind is Kind.TRANSIENT and attempt < retries:
+                    delay = settings.retry_base_s * 2**attempt
+                    log.warning("%s %s: %s; retrying in %.0f s", stage, video_id, exc, delay)
+                    time.sleep(delay)
+                    continue
+                if kind is Kind.BLOCKED and where:
+                    block(settings, where, str(exc))
+                log.warning("%s failed for %s (%s)", stage, video_id, kind, exc_info=True)
+                _record(store, video_id, stage, kind, type(exc).__name__, str(exc))
+                _timing(store, video_id, stage, run_id, started_at, started, "failed", None)
+                break
+            if outcome is None:
+                progress.emit(video_id, stage, "skipped", "already done")
+            else:
+                seconds = outcome.seconds if outcome.seconds is not None else time.perf_counter() - started
+                progress.emit(video_id, stage, "done", f"{outcome.detail} in {seconds:.1f} s")
+                _timing(store, video_id, stage, run_id, started_at, started, "done", outcome)
+            break
+    return video_ids
+
+
+def _record(store: Store, video_id: str, stage: str, kind: Kind, error_class: str, message: str) -> None:
+    message = redact(message)[:2000]
+    store.save_failure(
+        Failure(
+            video_id=video_id,
+            stage=stage,
+            kind=kind.value,
+            error_class=error_class,
+            message=message,
+            at=datetime.now(UTC),
+        )
+    )
+    progress.emit(video_id, stage, "failed", f"{kind}: {error_class}: {message}")
+
+
+def _timing(
+    store: Store,
+    video_id: str,
+    stage: str,
+    run_id: str | None,
+    started_at: datetime,
+    started: float,
+    status: str,
+    outcome: Outcome | None,
+) -> None:
+    store.save_stage_run(
+        StageRun(
+            video_id=video_id,
+            stage=stage,
+            run_id=run_id or "",
+            started_at=started_at,
+            seconds=round(
+                outcome.seconds if outcome and outcome.seconds is not None else time.perf_counter() - started, 3
+            ),
+            status=status,
+            audio_s=outcome.audio_s if outcome else None,
+            model=outcome.model if outcome else None,
+        )
+    )
+
+
+def video_platform(store: Store, video_id: str) -> str | None:
+    """The platform a video's media comes from (for blocks and concurrency slots)."""
+    video = store.video(video_id)
+    return platform_of(video.url) if video else None

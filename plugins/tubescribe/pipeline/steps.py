@@ -1,0 +1,324 @@
+"""What each DAG task does, one function per task: the DAG files only wire these together.
+
+Tasks pass lists of video ids (never transcripts or audio). Every per-video step skips work whose
+artifact already exists, records a failure artifact instead of stopping the batch, and leaves the
+catalog to the single `load` task.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import math
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from tubescribe.errors import Kind, TubescribeError, classify
+from tubescribe.pipeline import progress
+from tubescribe.pipeline.batch import Outcome, run_stage, video_platform
+from tubescribe.pipeline.platforms import block, blocked, client_options, platform_of, slot
+from tubescribe.settings import Settings
+from tubescribe.stages.channels import Channel, load_channels
+from tubescribe.stages.discover import DiscoverError, list_channel, select
+from tubescribe.store import Store
+
+log = logging.getLogger(__name__)
+
+# DAG params that are settings overrides (None means "use the environment's").
+SETTING_PARAMS = ("summarizer", "whisper_model")
+
+
+class PlatformBlocked(TubescribeError):
+    """A platform told us to back off (HTTP 429, a bot check) and its cooldown has not passed yet."""
+
+    kind = Kind.BLOCKED
+
+
+class IngestFailed(TubescribeError):
+    """Some selected videos did not land; they are listed in the catalog with their error."""
+
+
+def settings_from_params(params: dict[str, Any] | None) -> Settings:
+    """Settings for a DAG run: the environment's, with the run's overrides."""
+    params = params or {}
+    return Settings.load(**{name: params.get(name) for name in SETTING_PARAMS})
+
+
+def _date(value: Any) -> date | None:
+    if value in (None, ""):
+        return None
+    if isinstance(value, date):
+        return value
+    return date.fromisoformat(str(value))
+
+
+def discover(
+    settings: Settings,
+    urls: list[str],
+    since: Any = None,
+    until: Any = None,
+    limit: int | None = None,
+    max_batches: int = 1024,
+    *,
+    retry_permanent: bool = True,
+    channel: Channel | None = None,
+    run_id: str | None = None,
+) -> list[list[str]]:
+    """List the channels, keep the selected videos that still need work, save their records, batch their ids.
+
+    Videos already landed with the current settings are skipped before anything is downloaded, which
+    is what makes a nightly run with nothing new cheap. A listing shorter than before deletes nothing.
+
+    A URL that cannot be listed (dead, or its platform blocked) never stops the others. When nothing
+    could be chosen because of it, the error is raised (the run fails with the reason; a transient one
+    is retried by Airflow); otherwise the run goes on with the rest and its report fails on the skip.
+    """
+    from tubescribe.pipeline.upgrade import upgrade_ids_once
+
+    upgrade_ids_once(settings)
+    store = Store(settings)
+    settled = _settled(settings, retry_permanent)
+    chosen: list[str] = []
+    problems: list[TubescribeError] = []
+    for url in urls:
+        reason = blocked(settings, platform_of(url))
+        if reason:
+            problem = PlatformBlocked(f"{url}: {platform_of(url)} is blocked for now: {reason}")
+            progress.emit(url, "discover", "failed", str(problem))
+            problems.append(problem)
+            continue
+        try:
+            with slot(settings, platform_of(url)):
+                listed = list_channel(url, client_options(settings))
+        except DiscoverError as exc:
+            if classify(exc) is Kind.BLOCKED:
+                block(settings, platform_of(url), str(exc))
+            progress.emit(url, "discover", "failed", str(exc))
+            problems.append(exc)
+            continue
+        if channel is not None:
+            listed = [video for video in listed if channel.accepts(video)]
+        for video in select(listed, _date(since), _date(until), limit):
+            if video.video_id in settled:
+                progress.emit(video.video_id, "discover", "skipped", "already in the catalog")
+                continue
+            store.save_video(video)
+            # A new run is a new attempt: yesterday's failure must not stop today's retry.
+            store.clear_failure(video.video_id)
+            progress.emit(video.video_id, "discover", "done", video.title)
+            if video.video_id not in chosen:
+                chosen.append(video.video_id)
+    if problems and not chosen:
+        # A transient one first: Airflow's retry of this task may then list everything.
+        raise next((p for p in problems if p.transient), problems[0])
+    if problems and run_id:
+        store.save_skipped(run_id, [*store.skipped(run_id), *(str(p) for p in problems)])
+    # Never more mapped task instances than Airflow allows: grow the batches instead.
+    size = max(settings.batch_size, math.ceil(len(chosen) / max_batches)) if chosen else 1
+    return [chosen[i : i + size] for i in range(0, len(chosen), size)]
+
+
+def _settled(settings: Settings, retry_permanent: bool) -> set[str]:
+    """Ids of videos the catalog says need no work (see sql/queries/settled_videos.sql)."""
+    from tubescribe.catalog.connection import catalog_exists, connect_read_only, run_sql
+    from tubescribe.stages.summarize import get_summarizer, summary_key
+    from tubescribe.stages.transcribe.whisper import settings_key
+
+    if not catalog_exists(settings):
+        return set()
+    params = {
+        "transcript_key": settings_key(settings),
+        "summary_key": summary_key(get_summarizer(settings)),
+        "retry_permanent": retry_permanent,
+    }
+    with connect_read_only(settings) as con:
+        return {video_id for (video_id,) in run_sql(con, "queries/settled_videos", params)}
+
+
+def discover_registered(settings: Settings, max_batches: int = 1024, run_id: str | None = None) -> list[list[str]]:
+    """Batches for the nightly run: every registered channel, by its rules; permanent failures stay put.
+
+    One dead or blocked channel must not stop the night for the others: it is skipped, and the skip is
+    kept for the run's report, which then fails the run naming it (a green night that listed nothing
+    from a blocked platform would hide the block).
+    """
+    batches: list[list[str]] = []
+    skipped: list[str] = []
+    for channel in load_channels(settings):
+        try:
+            batches += discover(
+                settings,
+                [channel.url],
+                since=channel.since,
+                limit=channel.max_videos,
+                max_batches=max_batches,
+                retry_permanent=False,
+                channel=channel,
+            )
+        except TubescribeError as exc:
+            log.error("skipping channel %s tonight: %s", channel.url, exc)
+            skipped.append(f"{exc} ({exc.kind})")
+    if skipped and run_id:
+        Store(settings).save_skipped(run_id, skipped)
+    return batches
+
+
+def select_loaded(settings: Settings, where: str | None = None) -> list[list[str]]:
+    """Batches of videos already in the catalog (optionally filtered), for re-summarizing."""
+    from tubescribe.catalog.sandbox import SandboxError, execute, sandboxed, valid_filter
+
+    store = Store(settings)
+    # The filter is the user's own SQL over video_overview, run in the same sandbox as `tubescribe query`.
+    # It is parsed by DuckDB as exactly one expression and spliced back as DuckDB renders it, so it cannot
+    # close the parenthesis, comment out the rest or add a statement.
+    sql = "SELECT video_id FROM video_overview WHERE status = 'loaded'"
+    try:
+        where = valid_filter(where) if where else None
+        sql = f"{sql} AND ({where}) ORDER BY video_id" if where else f"{sql} ORDER BY video_id"
+        with sandboxed(settings) as con:
+            _, rows = execute(con, sql)
+    except SandboxError as exc:
+        progress.emit("--where", "select", "failed", str(exc))
+        raise
+    chosen = [video_id for (video_id,) in rows]
+    for video_id in chosen:
+        store.clear_failure(video_id)
+        progress.emit(video_id, "select", "done", "already transcribed")
+    size = settings.batch_size
+    return [chosen[i : i + size] for i in range(0, len(chosen), size)]
+
+
+def _video(store: Store, video_id: str):
+    video = store.video(video_id)
+    if video is None:
+        raise LookupError(f"{video_id} was never discovered; run discover first")
+    return video
+
+
+def download(settings: Settings, video_ids: list[str], run_id: str | None = None) -> list[str]:
+    """Download each video's audio unless it is already there."""
+    from tubescribe.stages.download import download_audio
+
+    def work(store: Store, video_id: str) -> Outcome | None:
+        if store.media_key(video_id):
+            return None
+        video = _video(store, video_id)
+        path = download_audio(video, store, client_options(settings))
+        size = path.stat().st_size
+        # With a shared store the transcriber may be another machine: this one keeps no copy.
+        store.discard_local_media(video_id)
+        return Outcome(f"{size / 1e6:.1f} MB", audio_s=video.duration_s)
+
+    return run_stage(settings, video_ids, "download", work, platform=video_platform, run_id=run_id)
+
+
+def transcribe(settings: Settings, video_ids: list[str], run_id: str | None = None) -> list[str]:
+    """Transcribe each downloaded video unless a transcript with the same settings exists."""
+    from tubescribe.stages.transcribe.whisper import TranscribeError, parallel, settings_key, transcribe_file
+
+    key = settings_key(settings)
+    store = Store(settings)
+    with contextlib.ExitStack() as fetched:
+        # Whisper reads local files: with a shared store the batch's media is fetched into scratch,
+        # and the copies fetched here are removed when the batch is done.
+        local: dict[str, Path] = {}
+        for video_id in video_ids:
+            if store.failure(video_id) is None and store.transcript(video_id, key) is None:
+                audio = fetched.enter_context(store.media_local(video_id))
+                if audio:
+                    local[video_id] = audio
+        jobs = list(local.items())
+
+        with parallel(settings, jobs) as started:
+
+            def work(store: Store, video_id: str) -> Outcome | None:
+                if store.transcript(video_id, key):
+                    return None
+                audio = local.get(video_id) or fetched.enter_context(store.media_local(video_id))
+                if audio is None:
+                    raise LookupError(f"{video_id} has no downloaded audio")
+                try:
+                    # A retry after a failure in a worker runs here, in this process.
+                    future = started.pop(video_id, None)
+                    transcript = future.result() if future else transcribe_file(video_id, audio, settings)
+                except TranscribeError:
+                    # Undecodable media: drop it so a later (explicit) run downloads it again instead of reusing it.
+                    store.drop_media(video_id)
+                    raise
+                store.save_transcript(transcript)
+                return Outcome(
+                    f"{transcript.audio_duration_s:.0f} s of audio, {len(transcript.segments)} segments",
+                    audio_s=transcript.audio_duration_s,
+                    model=settings.whisper_model,
+                    seconds=transcript.elapsed_s,
+                )
+
+            return run_stage(settings, video_ids, "transcribe", work, run_id=run_id)
+
+
+def summarize(settings: Settings, video_ids: list[str], run_id: str | None = None) -> list[str]:
+    """Summarize each transcript unless this backend, model and prompt version already did."""
+    from tubescribe.stages.summarize import get_summarizer, summary_key
+    from tubescribe.stages.transcribe.whisper import settings_key
+
+    summarizer = get_summarizer(settings)
+    key, tkey = summary_key(summarizer), settings_key(settings)
+    llm = (
+        f"llm:{platform_of(settings.openai_base_url or 'https://api.openai.com')}"
+        if summarizer.backend == "openai"
+        else None
+    )
+
+    def work(store: Store, video_id: str) -> Outcome | None:
+        if store.summary(video_id, key):
+            return None
+        transcript = store.find_transcript(video_id, tkey)
+        if transcript is None:
+            raise LookupError(f"{video_id} has no transcript")
+        record = summarizer.summarize(_video(store, video_id), transcript)
+        store.save_summary(record, key)
+        return Outcome(
+            f"{summarizer.backend}/{summarizer.model}",
+            audio_s=transcript.audio_duration_s,
+            model=f"{summarizer.backend}/{summarizer.model}",
+        )
+
+    # No stage retries here: the LLM client already retries under its own cap (TUBESCRIBE_OPENAI_MAX_ATTEMPTS).
+    return run_stage(
+        settings, video_ids, "summarize", work, platform=lambda store, video_id: llm, retries=0, run_id=run_id
+    )
+
+
+def load(settings: Settings, video_ids: list[str]) -> dict[str, list[str]]:
+    """Write the batch into the catalog (the only task that writes it)."""
+    from tubescribe.catalog.load import load_videos
+    from tubescribe.stages.summarize import get_summarizer, summary_key
+    from tubescribe.stages.transcribe.whisper import settings_key
+
+    result = load_videos(settings, video_ids, settings_key(settings), summary_key(get_summarizer(settings)))
+    for video_id in result.loaded:
+        progress.emit(video_id, "load", "done", "in the catalog")
+    return {"loaded": list(result.loaded), "failed": list(result.failed), "pending": list(result.pending)}
+
+
+def report(
+    results: list[dict[str, list[str]]], settings: Settings | None = None, run_id: str | None = None
+) -> dict[str, int]:
+    """Sum up the run; fail it (so the CLI exits non-zero) when any selected video did not land or a
+    channel could not be listed."""
+    totals = {key: sum(len(r.get(key, [])) for r in results) for key in ("loaded", "failed", "pending")}
+    skipped = Store(settings).skipped(run_id) if settings is not None and run_id else []
+    totals["channels_skipped"] = len(skipped)
+    log.info("run summary: %s", totals)
+    problems = []
+    if totals["failed"] or totals["pending"]:
+        failed = [v for r in results for v in r.get("failed", []) + r.get("pending", [])]
+        problems.append(
+            f"{len(failed)} did not land: {', '.join(failed[:20])} (see the videos table's status and error_message)"
+        )
+    if skipped:
+        problems.append("not listed: " + "; ".join(skipped[:20]))
+    if problems:
+        raise IngestFailed(f"{totals['loaded']} landed, " + "; ".join(problems))
+    return totals

@@ -1,0 +1,2 @@
+"""The offline summarizer: extractive and deterministic (summarizer.py), with its word lists (lexicon.py,
+fields.py)."""

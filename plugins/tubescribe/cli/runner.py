@@ -210,7 +210,7 @@ def demo(settings: Settings, console: Console) -> bool:
         terminal.print_line(console, Text("topics: ", style="cyan"), ", ".join(topics or []))
         terminal.print_line(console, Text("general topics: ", style="cyan"), ", ".join(general or []))
     console.rule(Text("one query a user would run", style="bold"))
-    console.print('tubescribe query "$(cat sql/queries/general_topic_mix.sql)"\n')
+    console.print("tubescribe query --file sql/queries/general_topic_mix.sql\n")
     columns, table = run_named(settings, "queries/general_topic_mix")
     terminal.print_rows(console, columns, [table], "table")
     if rows:

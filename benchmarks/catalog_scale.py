@@ -6,32 +6,44 @@ INSERT ... SELECT per table (new ids, channels and publish dates), which is how 
 Both throughputs are reported. Then, on a read-only connection, p50/p95 of `SELECT * FROM view LIMIT 100` and of
 `SELECT count(*) FROM view` for every view; then 100 new videos loaded (upserts alone, and through the real
 `load_videos` stage, which re-indexes the new videos for search in its transaction); then search latency.
+
+`--backend lake` does the same on DuckLake: metadata in a throwaway Postgres on 127.0.0.1 (initdb in a temporary
+folder, stopped by its data folder afterwards), data files in a local folder; `--backend both` builds the embedded
+file and then the lake at the same size in one run and ends with the two side by side.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import math
+import os
 import shutil
+import socket
+import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from dataclasses import replace
 from pathlib import Path
 
 import duckdb
 import synthetic
 from common import header, percentile, table
 
-from tubescribe import search
-from tubescribe.catalog import run_sql, transaction, writer
-from tubescribe.load import load_videos
-from tubescribe.sandbox import sandboxed
+from tubescribe.catalog import search
+from tubescribe.catalog.connection import connect_read_only, is_lake, run_sql, transaction, writer
+from tubescribe.catalog.load import load_videos
+from tubescribe.catalog.sandbox import sandboxed
 from tubescribe.settings import Settings
 from tubescribe.store import Store
 
 DERIVED_PREFIX = "search_"  # the search index, built from the other tables by search.refresh_index, never cloned
 POSTINGS_READ = "SELECT count(*) FROM search_postings WHERE term IN (SELECT unnest(search_tokens($query)))"
+# This session's tables, not the attached in-memory database's (a DuckLake writer also sees its metadata's).
+HERE = "table_catalog = current_database() AND table_schema = 'main'"
+PG_BIN = next((p for v in ("17", "16", "15") if (p := Path(f"/usr/lib/postgresql/{v}/bin")).is_dir()), None)
 QUERIES = ("memory", "borrow checker", "compiler performance", "react components", "deploy to the cloud", "type safe")
 
 
@@ -47,7 +59,7 @@ def clone(con: duckdb.DuckDBPyConnection, seed: int, total: int) -> dict[str, in
         "published_at": "(published_at - to_days(CAST(c.i * 11 AS INTEGER)))",
     }
     tables = con.execute(
-        "SELECT table_name FROM information_schema.tables WHERE table_schema = 'main' AND table_type = 'BASE TABLE'"
+        f"SELECT table_name FROM information_schema.tables WHERE {HERE} AND table_type = 'BASE TABLE'"
     ).fetchall()
     inserted = {}
     with transaction(con):
@@ -55,8 +67,8 @@ def clone(con: duckdb.DuckDBPyConnection, seed: int, total: int) -> dict[str, in
             columns = [
                 c
                 for (c,) in con.execute(
-                    "SELECT column_name FROM information_schema.columns"
-                    " WHERE table_schema = 'main' AND table_name = $t ORDER BY ordinal_position",
+                    f"SELECT column_name FROM information_schema.columns WHERE {HERE}"
+                    " AND table_name = $t ORDER BY ordinal_position",
                     {"t": name},
                 ).fetchall()
             ]
@@ -86,7 +98,7 @@ def stage_and_load(settings: Settings, args: argparse.Namespace, first: int, cou
         if count > args.batch:
             print(f"  loaded {i + len(batch)}/{count} ({time.perf_counter() - staged:.0f} s)", file=sys.stderr)
     loaded = time.perf_counter()
-    with duckdb.connect(str(settings.catalog_path), read_only=True) as con:
+    with contextlib.closing(connect_read_only(settings)) as con:
         (segments,) = con.execute(
             "SELECT count(*) FROM segments WHERE video_id >= $a AND video_id < $b",
             {"a": synthetic.video_id(first), "b": synthetic.video_id(first + count)},
@@ -148,12 +160,11 @@ def time_query(
 
 def views(settings: Settings, repeats: int, one_video: str) -> str:
     """Every view: its first 100 rows, its row count, and (where it has video_id) one video's rows."""
-    con = duckdb.connect(str(settings.catalog_path), read_only=True)
+    con = connect_read_only(settings)
     counts = [[name, f"{count(con, name):,}"] for name in table_names(con)]
     rows = []
     for (name,) in con.execute(
-        "SELECT table_name FROM information_schema.tables"
-        " WHERE table_schema = 'main' AND table_type = 'VIEW' ORDER BY table_name"
+        f"SELECT table_name FROM information_schema.tables WHERE {HERE} AND table_type = 'VIEW' ORDER BY table_name"
     ).fetchall():
         head = time_query(con, f'SELECT * FROM "{name}" LIMIT 100', repeats)
         full = time_query(con, f'SELECT count(*) FROM "{name}"', repeats)
@@ -165,7 +176,7 @@ def views(settings: Settings, repeats: int, one_video: str) -> str:
         cells = [f"{percentile(t, p) * 1000:.1f}" for t in timings for p in (50, 95)]
         rows.append([f"`{name}`", f"{count(con, name):,}", *cells, *["-"] * (6 - len(cells))])
     con.close()
-    size = settings.catalog_path.stat().st_size / 1024**2
+    size = on_disk(settings) / 1024**2
     head = ["view", "rows", "LIMIT 100 p50", "p95", "count(*) p50", "p95", "one video p50", "p95"]
     return (
         f"Catalog: {size:.0f} MiB on disk.\n\n"
@@ -184,8 +195,8 @@ def table_names(con: duckdb.DuckDBPyConnection) -> list[str]:
     return [
         name
         for (name,) in con.execute(
-            "SELECT table_name FROM information_schema.tables"
-            " WHERE table_schema = 'main' AND table_type = 'BASE TABLE' ORDER BY table_name"
+            f"SELECT table_name FROM information_schema.tables WHERE {HERE} AND table_type = 'BASE TABLE'"
+            " ORDER BY table_name"
         ).fetchall()
     ]
 
@@ -215,7 +226,7 @@ def incremental(settings: Settings, args: argparse.Namespace, first: int) -> lis
     return rows
 
 
-def search_figures(settings: Settings, repeats: int) -> str:
+def search_figures(settings: Settings, repeats: int) -> tuple[str, list[float], list[float]]:
     """Each query on one open sandboxed connection (the engine's latency, as the views are measured), and as
     `search.search`, which also opens that connection (and loads fts for its stemmer) on every call."""
     rows, engine, whole = [], [], []
@@ -230,7 +241,7 @@ def search_figures(settings: Settings, repeats: int) -> str:
             rows.append([f"`{query}`", len(hits), f"{postings:,}", *ms(on_open, fresh)])
     rows.append(["**all queries**", "-", "-", *ms(engine, whole)])
     head = ["query (limit 10)", "hits", "postings scored", "open conn. p50 ms", "p95", "`search.search` p50", "p95"]
-    return "Search:\n\n" + table(head, rows)
+    return "Search:\n\n" + table(head, rows), engine, whole
 
 
 def ms(*samples: list[float]) -> list[str]:
@@ -247,6 +258,76 @@ def time_call(call: Callable[[], object], repeats: int) -> list[float]:
     return times
 
 
+def on_disk(settings: Settings) -> int:
+    """Bytes of the catalog's files: the embedded file, or the lake's data folder (not its Postgres metadata)."""
+    if not is_lake(settings):
+        return settings.catalog_path.stat().st_size
+    return sum(f.stat().st_size for f in Path(settings.lake_data_url or "").rglob("*") if f.is_file())
+
+
+@contextlib.contextmanager
+def loopback_postgres() -> Iterator[str]:
+    """A throwaway Postgres on 127.0.0.1 (as the `postgres` user when run as root); yields a DuckLake catalog URL.
+
+    Its own temporary folder (the `postgres` user must reach it); stopped by its data folder, never by name.
+    """
+    if PG_BIN is None:
+        raise SystemExit("Postgres is not installed: `apt-get install -y postgresql` (needed by --backend lake)")
+    run_as = ["runuser", "-u", "postgres", "--"] if os.geteuid() == 0 else []
+    user = "postgres" if run_as else os.environ.get("USER", "postgres")
+    root = Path(tempfile.mkdtemp(prefix="tubescribe-bench-pg-"))
+    data, sockets = root / "data", root / "sock"
+    sockets.mkdir()
+    if run_as:
+        shutil.chown(root, "postgres")
+        shutil.chown(sockets, "postgres")
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = int(sock.getsockname()[1])
+    initdb = [str(PG_BIN / "initdb"), "-D", str(data), "-U", user, "-A", "trust", "-E", "UTF8"]
+    subprocess.run([*run_as, *initdb], check=True, capture_output=True)
+    # The durability settings of a production server: the figure is about the lake, not a tuned-down database.
+    options = f"-k {sockets} -h 127.0.0.1 -p {port}"
+    start = [str(PG_BIN / "pg_ctl"), "-D", str(data), "-o", options, "-l", str(root / "log"), "-w", "-t", "60"]
+    try:
+        subprocess.run([*run_as, *start, "start"], check=True, capture_output=True)
+        create = [str(PG_BIN / "psql"), "-h", "127.0.0.1", "-p", str(port), "-U", user, "-d", "postgres", "-q",
+                  "-c", "CREATE DATABASE tubescribe"]  # fmt: skip
+        subprocess.run([*run_as, *create], check=True, capture_output=True)
+        yield f"postgres:host=127.0.0.1 port={port} dbname=tubescribe user={user}"
+    finally:
+        subprocess.run([*run_as, str(PG_BIN / "pg_ctl"), "-D", str(data), "-m", "fast", "-w", "stop"],
+                       capture_output=True)  # fmt: skip
+        shutil.rmtree(root, ignore_errors=True)
+
+
+def run_backend(settings: Settings, args: argparse.Namespace, label: str) -> tuple[str, dict[str, float]]:
+    """Every figure on one catalog; returns its Markdown and the headline figures for the side-by-side table."""
+    started = time.perf_counter()
+    throughput = build(settings, args)
+    build_s = time.perf_counter() - started
+    parts = [
+        f"#### {label}",
+        f"Build ({args.segments[0]}-{args.segments[1]} segments per video), {build_s:.0f} s in all:\n\n"
+        + table(["step", "videos", "segments", "wall s", "videos/s", "segments/s"], throughput),
+    ]
+    if args.skip_views:
+        parts.append(f"Views: skipped (--skip-views). Catalog: {on_disk(settings) / 1024**2:.0f} MiB on disk.")
+    else:
+        parts.append(views(settings, args.repeats, synthetic.video_id(args.videos // 2)))
+    steps = incremental(settings, args, args.videos)
+    parts.append("Incremental load:\n\n" + table(["step", "wall s"], steps))
+    figures = {"build_s": build_s, "writer_s": float(steps[0][1]), "batch_s": float(steps[1][1]),
+               "load100_s": float(steps[2][1]), "merge_s": float(steps[3][1])}  # fmt: skip
+    if args.skip_search:
+        parts.append("Search: skipped (--skip-search).")
+    else:
+        text, engine, whole = search_figures(settings, args.repeats)
+        parts.append(text)
+        figures |= {"engine_p95": percentile(engine, 95) * 1000, "search_p95": percentile(whole, 95) * 1000}
+    return "\n\n".join(parts), figures
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--videos", type=int, default=2000, help="catalog size (default 2000; try 10000, 100000)")
@@ -254,29 +335,55 @@ def main() -> None:
     parser.add_argument("--segments", default="10,50", help="min,max segments per video (default 10,50)")
     parser.add_argument("--batch", type=int, default=500, help="videos per load_videos call while building")
     parser.add_argument("--repeats", type=int, default=10, help="timed runs per query")
+    backend_help = "the embedded DuckDB file (default), DuckLake (loopback Postgres, local data), or both"
+    parser.add_argument("--backend", choices=("embedded", "lake", "both"), default="embedded", help=backend_help)
     parser.add_argument("--home", type=Path, help="build here and keep it (default: a temporary folder, removed)")
+    parser.add_argument("--skip-views", action="store_true")
     parser.add_argument("--skip-search", action="store_true")
     args = parser.parse_args()
     args.segments = tuple(int(x) for x in args.segments.split(","))
+    if args.home and args.backend != "embedded":
+        raise SystemExit("--home keeps only an embedded catalog (the lake's Postgres is stopped at the end)")
     home = args.home or Path(tempfile.mkdtemp(prefix="tubescribe-catalog-bench-"))
     if home.exists() and any(home.iterdir()) and args.home:
         raise SystemExit(f"{home} is not empty; give a new folder")
-    settings = Settings(home=home)
-    head = header(f"Catalog at {args.videos:,} videos")
+    backends = ("embedded", "lake") if args.backend == "both" else (args.backend,)
+    names = {"embedded": "embedded DuckDB file", "lake": "DuckLake: metadata in loopback Postgres, data in a folder"}
+    head = header(f"Catalog at {args.videos:,} videos ({', '.join(names[b] for b in backends)})")
+    parts, figures = [head], {}
     try:
-        throughput = build(settings, args)
-        parts = [
-            head,
-            f"Build ({args.segments[0]}-{args.segments[1]} segments per video):\n\n"
-            + table(["step", "videos", "segments", "wall s", "videos/s", "segments/s"], throughput),
-            views(settings, args.repeats, synthetic.video_id(args.videos // 2)),
-            "Incremental load:\n\n" + table(["step", "wall s"], incremental(settings, args, args.videos)),
-        ]
-        parts.append("Search: skipped (--skip-search)." if args.skip_search else search_figures(settings, args.repeats))
+        for backend in backends:
+            folder = home / backend
+            folder.mkdir(parents=True)
+            print(f"{backend}: building {args.videos:,} videos", file=sys.stderr, flush=True)
+            load = os.getloadavg()
+            if backend == "embedded":
+                text, figures[backend] = run_backend(Settings(home=folder), args, names[backend])
+            else:
+                with loopback_postgres() as url:
+                    lake = replace(Settings(home=folder), catalog_url=url, lake_data_url=str(folder / "lake"))
+                    text, figures[backend] = run_backend(lake, args, names[backend])
+            figures[backend]["load"] = load[0]
+            parts.append(text)
+        if len(backends) > 1:
+            parts.append(side_by_side(figures, names))
         print("\n\n".join(parts))
     finally:
         if not args.home:
             shutil.rmtree(home, ignore_errors=True)
+
+
+def side_by_side(figures: dict[str, dict[str, float]], names: dict[str, str]) -> str:
+    keys = (("load", "load average (1 min) when its build started", "{:.2f}"),
+            ("build_s", "build, whole (s)", "{:.0f}"),
+            ("writer_s", "open and close the writer, no changes (s)", "{:.2f}"),
+            ("batch_s", "`load_videos`, one pipeline batch (s)", "{:.2f}"),
+            ("load100_s", "`load_videos`, 100 new videos, search index included (s)", "{:.2f}"),
+            ("merge_s", "merge the postings (s)", "{:.2f}"),
+            ("engine_p95", "search p95, open connection (ms)", "{:.0f}"),
+            ("search_p95", "search p95, `search.search` (ms)", "{:.0f}"))  # fmt: skip
+    rows = [[label, *(fmt.format(f[key]) if key in f else "-" for f in figures.values())] for key, label, fmt in keys]
+    return "Side by side:\n\n" + table(["", *(names[b] for b in figures)], rows)
 
 
 if __name__ == "__main__":

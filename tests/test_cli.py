@@ -38,7 +38,8 @@ def test_ingest_with_limit_lands_the_newest_video_and_reports_it(tmp_path: Path)
         done = tubescribe(home, "ingest", "--limit", "1", feed)
     assert done.returncode == 0, done.stdout + done.stderr
     assert "✓ transcribe" in done.stdout and "react" in done.stdout
-    assert "what landed" in done.stdout
+    # In a pipe the landed table is tab-separated, whole and uncoloured.
+    assert "video\ttitle\tstatus\ttopics / error\n" in done.stdout and "1 landed, 0 failed" in done.stdout
     with duckdb.connect(str(home / "catalog.duckdb"), read_only=True) as con:
         [video_id] = con.execute("SELECT list(video_id) FROM videos").fetchone()[0]
     assert video_id.endswith("-react")  # a feed's guid, namespaced by the feed URL

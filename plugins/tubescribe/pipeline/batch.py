@@ -9,6 +9,7 @@ stage leaves a timing record, which the loader writes to `stage_runs`.
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import logging
 import time
 from collections.abc import Callable
@@ -47,48 +48,88 @@ def run_stage(
     """Run one stage over a batch: one bad video never stops the others.
 
     Transient errors are retried with exponential backoff; every failure is recorded with its kind
-    (see errors.py). A platform that blocks us is left alone by the rest of the batch.
+    (see errors.py). A platform that blocks us is left alone by the rest of the batch. A video another
+    run is working on right now is left to it (and out of the ids returned for this run's next stage).
     """
     store = Store(settings)
     retries = settings.stage_retries if retries is None else retries
-    for video_id in video_ids:
-        if store.failure(video_id) is not None:
-            continue
-        where = platform(store, video_id)
-        reason = blocked(settings, where) if where else None
-        if where and reason:
-            _record(store, video_id, stage, Kind.BLOCKED, "PlatformBlocked", f"{where} is blocked for now: {reason}")
-            continue
-        started, started_at = time.perf_counter(), datetime.now(UTC)
-        for attempt in range(retries + 1):
-            try:
-                with slot(settings, where) if where else contextlib.nullcontext():
-                    outcome = work(store, video_id)
-            except DiskFullError:
-                raise  # not this video's fault, and recording it would need the disk too
-            except Exception as exc:  # classified and recorded per video, never swallowed
-                if is_disk_full(exc):
-                    raise DiskFullError(settings.home, f"{stage} of {video_id}") from exc
-                kind = classify(exc)
-                if kind is Kind.TRANSIENT and attempt < retries:
-                    delay = settings.retry_base_s * 2**attempt
-                    log.warning("%s %s: %s; retrying in %.0f s", stage, video_id, exc, delay)
-                    time.sleep(delay)
-                    continue
-                if kind is Kind.BLOCKED and where:
-                    block(settings, where, str(exc))
-                log.warning("%s failed for %s (%s)", stage, video_id, kind, exc_info=True)
-                _record(store, video_id, stage, kind, type(exc).__name__, str(exc))
-                _timing(store, video_id, stage, run_id, started_at, started, "failed", None)
-                break
-            if outcome is None:
-                progress.emit(video_id, stage, "skipped", "already done")
-            else:
-                seconds = outcome.seconds if outcome.seconds is not None else time.perf_counter() - started
-                progress.emit(video_id, stage, "done", f"{outcome.detail} in {seconds:.1f} s")
-                _timing(store, video_id, stage, run_id, started_at, started, "done", outcome)
+    mine: list[str] = []
+    with contextlib.ExitStack() as claims:
+        for video_id in video_ids:
+            if not _claim(claims, settings, store, video_id):
+                progress.emit(video_id, stage, "skipped", "in progress in another run")
+                continue
+            mine.append(video_id)
+            _run_one(settings, store, video_id, stage, work, platform, retries, run_id)
+    return mine
+
+
+def _claim(claims: contextlib.ExitStack, settings: Settings, store: Store, video_id: str) -> bool:
+    """Claim a video for this run until the stage ends; False if another run on this home holds it.
+
+    A lock on a file in the video's folder: the kernel drops it when its holder dies, so a crashed
+    run leaves no stale claim. With a shared store (a deployment) runs are kept apart by Airflow
+    instead (one active run per DAG, the pools), and a file lock would hold on one machine only.
+    """
+    if settings.store_url:
+        return True
+    path = store.video_dir(video_id) / ".claim"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle = claims.enter_context(open(path, "a"))  # noqa: SIM115 (held until the stage ends)
+    try:
+        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return False
+    return True
+
+
+def _run_one(
+    settings: Settings,
+    store: Store,
+    video_id: str,
+    stage: str,
+    work: Callable[[Store, str], Outcome | None],
+    platform: Callable[[Store, str], str | None],
+    retries: int,
+    run_id: str | None,
+) -> None:
+    """One video through one stage: retried while transient, recorded when it fails, timed either way."""
+    if store.failure(video_id) is not None:
+        return
+    where = platform(store, video_id)
+    reason = blocked(settings, where) if where else None
+    if where and reason:
+        _record(store, video_id, stage, Kind.BLOCKED, "PlatformBlocked", f"{where} is blocked for now: {reason}")
+        return
+    started, started_at = time.perf_counter(), datetime.now(UTC)
+    for attempt in range(retries + 1):
+        try:
+            with slot(settings, where) if where else contextlib.nullcontext():
+                outcome = work(store, video_id)
+        except DiskFullError:
+            raise  # not this video's fault, and recording it would need the disk too
+        except Exception as exc:  # classified and recorded per video, never swallowed
+            if is_disk_full(exc):
+                raise DiskFullError(settings.home, f"{stage} of {video_id}") from exc
+            kind = classify(exc)
+            if kind is Kind.TRANSIENT and attempt < retries:
+                delay = settings.retry_base_s * 2**attempt
+                log.warning("%s %s: %s; retrying in %.0f s", stage, video_id, exc, delay)
+                time.sleep(delay)
+                continue
+            if kind is Kind.BLOCKED and where:
+                block(settings, where, str(exc))
+            log.warning("%s failed for %s (%s)", stage, video_id, kind, exc_info=True)
+            _record(store, video_id, stage, kind, type(exc).__name__, str(exc))
+            _timing(store, video_id, stage, run_id, started_at, started, "failed", None)
             break
-    return video_ids
+        if outcome is None:
+            progress.emit(video_id, stage, "skipped", "already done")
+        else:
+            seconds = outcome.seconds if outcome.seconds is not None else time.perf_counter() - started
+            progress.emit(video_id, stage, "done", f"{outcome.detail} in {seconds:.1f} s")
+            _timing(store, video_id, stage, run_id, started_at, started, "done", outcome)
+        break
 
 
 def _record(store: Store, video_id: str, stage: str, kind: Kind, error_class: str, message: str) -> None:

@@ -65,3 +65,15 @@ def csv_value(value: Any, type_name: str = "") -> Any:
     if isinstance(plain, (list, dict)):
         return json.dumps(plain, ensure_ascii=False)
     return plain
+
+
+def clock(seconds: float | None) -> str:
+    """A moment in a video as people read it: m:ss, or h:mm:ss from an hour on ("?" when unknown).
+
+    The one format for every place a second is shown: the terminal, Markdown exports, search hits
+    and the time ranges the summarizer's prompt gives the model."""
+    if seconds is None:
+        return "?"
+    hours, rest = divmod(max(0, int(seconds)), 3600)
+    minutes, secs = divmod(rest, 60)
+    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"

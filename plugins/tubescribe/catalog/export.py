@@ -15,10 +15,11 @@ from typing import TYPE_CHECKING, Any
 
 from tubescribe.catalog.connection import CatalogError, connect_read_only, run_sql
 from tubescribe.catalog.extensions import no_downloads
-from tubescribe.catalog.search import clock, moment_link
+from tubescribe.catalog.search import moment_link
 from tubescribe.errors import TubescribeError
 from tubescribe.settings import Settings
 from tubescribe.store import write_text
+from tubescribe.text import clock
 
 if TYPE_CHECKING:
     import duckdb

@@ -19,7 +19,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from tubescribe.text import clean_text, csv_value, json_value
+from tubescribe.text import clean_text, clock, csv_value, json_value
 
 # The table form shows at most this many rows: a table is for reading, and every row collected costs
 # memory (CSV and JSON stream instead). 10,000 rows of a wide table stay well under 100 MB.
@@ -155,7 +155,7 @@ def print_hits(out: Console, hits: Sequence[Any], query: str, fmt: str) -> None:
     """Search hits (search.Hit) as a table with the matches highlighted, or as JSON."""
     from dataclasses import asdict
 
-    from tubescribe.catalog.search import clock, match_pattern
+    from tubescribe.catalog.search import match_pattern
 
     if fmt == "json":
         out.file.write(json.dumps([json_value(asdict(hit)) for hit in hits], ensure_ascii=False, indent=1) + "\n")
@@ -194,7 +194,7 @@ def print_video(out: Console, detail: Any) -> None:
     if video.get("introduction"):
         print_line(out, "\n", video["introduction"], "\n")
     for _idx, title, start_s, end_s, bullets, topics in detail.sections:
-        when = safe(f" {_clock(start_s)}–{_clock(end_s)}", "dim") if start_s is not None else Text()
+        when = safe(f" {clock(start_s)}–{clock(end_s)}", "dim") if start_s is not None else Text()
         print_line(out, safe(title, "bold"), when)
         for bullet in bullets or []:
             print_line(out, "  • ", bullet)
@@ -206,9 +206,3 @@ def print_video(out: Console, detail: Any) -> None:
         text, model, seconds = detail.transcript
         print_line(out, "\n", safe(f"transcript ({model}, {seconds or 0:.0f} s): ", "dim"), f"{text[:400]}…")
 
-
-def _clock(seconds: float | None) -> str:
-    if seconds is None:
-        return "?"
-    minutes, secs = divmod(int(seconds), 60)
-    return f"{minutes}:{secs:02d}"

@@ -19,6 +19,7 @@ from typing import Any
 
 from tubescribe.contract import Summary, dump_summary, json_schema
 from tubescribe.records import Segment
+from tubescribe.text import clock
 
 # The user's instruction and worked examples ship inside the package (package data).
 PROMPTS_DIR = Path(str(resources.files("tubescribe") / "prompts"))
@@ -147,10 +148,6 @@ def template_fingerprint() -> str:
     ]
     return hashlib.sha256("\0".join(texts).encode()).hexdigest()
 
-
-def clock(seconds: float) -> str:
-    whole = max(0, int(seconds))
-    return f"{whole // 3600:02d}:{whole % 3600 // 60:02d}:{whole % 60:02d}"
 
 
 def estimate_tokens(text: str) -> int:

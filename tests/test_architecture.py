@@ -98,3 +98,14 @@ def test_the_rule_sees_the_layers():
     layers = {_layer(m)[0] for m in MODULES}
     assert {"cli", "orchestration", "pipeline", "stages", "catalog", "base"} <= layers
     assert any(GRAPH[m] for m in MODULES if m.startswith("tubescribe.cli"))
+
+
+def test_airflow_does_not_import_the_package_as_plugins():
+    # Airflow imports every .py under its plugins folder as a plugin module, by its bare name; the package is
+    # installed, not a set of plugins, and plugins/.airflowignore keeps Airflow's discovery out of it.
+    from airflow._shared.module_loading import find_path_from_directory
+
+    found = [p for p in find_path_from_directory(str(PACKAGE.parent), ".airflowignore", "glob") if p.endswith(".py")]
+    assert found == []
+    everything = list(PACKAGE.rglob("*.py"))
+    assert everything, "the check would pass vacuously without modules to hide"

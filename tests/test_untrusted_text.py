@@ -171,3 +171,33 @@ def test_runner_print_landed_survives_hostile_titles(tricky: Settings) -> None:
     out = io.StringIO()
     print_landed(Console(file=out, force_terminal=True, width=250), tricky, list(TRICKY))
     assert all(title in assert_inert(out.getvalue()) for title in SHOWN.values())
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("tty", [True, False], ids=["terminal", "pipe"])
+def test_an_ingest_of_a_feed_with_hostile_titles_lands_and_prints_them_as_written(
+    tmp_path: Path, tty: bool
+) -> None:
+    # The finding itself: one such title made the whole ingest fail (rich's MarkupError) after a minute of
+    # retries, and the feed's normal items did not land. XML cannot carry ESC, so markup is what a feed sends.
+    from html import escape as xml_escape
+
+    from helpers_feed import serve
+    from tubescribe.sample import SAMPLE_DIR
+
+    site = tmp_path / "site"
+    site.mkdir()
+    for name in ("rust.webm", "feed.xml.tmpl"):
+        (site / name).write_bytes((SAMPLE_DIR / name).read_bytes())
+    template = (site / "feed.xml.tmpl").read_text(encoding="utf-8")
+    (site / "feed.xml.tmpl").write_text(
+        template.replace("<title>Rust in 100 Seconds</title>", f"<title>{xml_escape(TRICKY['zig'])}</title>"),
+        encoding="utf-8",
+    )
+    with serve(site, only=["rust"]) as server:
+        done = tubescribe(tmp_path / "home", "ingest", server.feed_url, tty=tty)
+    assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
+    assert "1 landed, 0 failed" in done.stdout
+    # rich's own spinner hides the cursor and erases its line; nothing else but colours may reach the terminal.
+    ours = re.sub(r"\x1b\[(\?25[lh]|2K|\d*[AG])", "", done.stdout)
+    assert TRICKY["zig"] in assert_inert(ours)

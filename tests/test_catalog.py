@@ -14,17 +14,10 @@ import duckdb
 import pytest
 
 from catalog_records import TABLES, TKEY, counts
-from tubescribe.catalog.connection import (
-    CatalogError,
-    apply_schema,
-    connect_read_only,
-    run_sql,
-    schema_files,
-    sql_dir,
-    transaction,
-    writer,
-)
+from tubescribe.catalog.connection import connect_read_only, writer
 from tubescribe.catalog.load import json_rows
+from tubescribe.catalog.migrations import apply_schema, schema_files
+from tubescribe.catalog.sql import CatalogError, run_sql, sql_dir, transaction
 from tubescribe.settings import Settings
 
 REPO = Path(__file__).resolve().parents[1]
@@ -339,19 +332,19 @@ def test_a_second_open_applies_no_migration(settings: Settings) -> None:
 
 
 def _sql_copy(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    from tubescribe.catalog import connection as catalog
+    from tubescribe.catalog import sql as catalog
 
     copy = tmp_path / "sql"
     shutil.copytree(REPO / "sql", copy)
     monkeypatch.setenv("TUBESCRIBE_SQL_DIR", str(copy))
-    catalog._read.cache_clear()  # statements are cached by name; the caller clears it again when done
+    catalog.read_statements.cache_clear()  # statements are cached by name; the caller clears it again when done
     return copy
 
 
 def test_a_new_migration_is_applied_once_on_an_existing_catalog(
     settings: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from tubescribe.catalog import connection as catalog
+    from tubescribe.catalog import sql as catalog
 
     with writer(settings):
         pass
@@ -368,7 +361,7 @@ def test_a_new_migration_is_applied_once_on_an_existing_catalog(
             assert con.execute("SELECT max(version) FROM schema_migrations").fetchall() == [(900,)]
         # An applied migration that changes data may not be edited afterwards...
         (copy / "schema" / "900_notes.sql").write_text("CREATE TABLE notes (video_id VARCHAR);\n")
-        catalog._read.cache_clear()
+        catalog.read_statements.cache_clear()
         with pytest.raises(CatalogError, match=r"900_notes\.sql changed"), writer(settings):
             pass
         # ...but one that only defines views is re-applied when it changes.
@@ -377,22 +370,22 @@ def test_a_new_migration_is_applied_once_on_an_existing_catalog(
             "INSERT INTO notes VALUES ('v', 'added once');\n"
         )
         (copy / "schema" / "901_note_view.sql").write_text("CREATE OR REPLACE VIEW note_view AS SELECT 1 AS n;\n")
-        catalog._read.cache_clear()
+        catalog.read_statements.cache_clear()
         with writer(settings):
             pass
         (copy / "schema" / "901_note_view.sql").write_text("CREATE OR REPLACE VIEW note_view AS SELECT 2 AS n;\n")
-        catalog._read.cache_clear()
+        catalog.read_statements.cache_clear()
         with writer(settings) as con:
             assert con.execute("SELECT n FROM note_view").fetchall() == [(2,)]
         # An earlier view migration edited: the later ones that may redefine its views run again after it.
         (copy / "schema" / "902_note_view_again.sql").write_text("CREATE OR REPLACE VIEW note_view AS SELECT 3 AS n;\n")
-        catalog._read.cache_clear()
+        catalog.read_statements.cache_clear()
         with writer(settings):
             pass
         (copy / "schema" / "901_note_view.sql").write_text("CREATE OR REPLACE VIEW note_view AS SELECT 4 AS n;\n")
-        catalog._read.cache_clear()
+        catalog.read_statements.cache_clear()
         with writer(settings) as con:
             assert apply_schema(con) == []
             assert con.execute("SELECT n FROM note_view").fetchall() == [(3,)]  # 902's, the last definition
     finally:
-        catalog._read.cache_clear()
+        catalog.read_statements.cache_clear()

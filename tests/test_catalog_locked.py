@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 
 from sample_catalog import build_sample_catalog
-from tubescribe.catalog.connection import CatalogLockedError, connect_read_only
+from tubescribe.catalog.connection import connect_read_only
+from tubescribe.catalog.sql import CatalogLockedError
 from tubescribe.errors import Kind
 from tubescribe.pipeline import steps as pipeline
 from tubescribe.pipeline.upgrade import UPGRADED_MARKER

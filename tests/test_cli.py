@@ -144,7 +144,7 @@ def test_query_without_a_catalog_says_how_to_make_one(tmp_path: Path) -> None:
 
 
 def _catalog_with_one_video(home: Path) -> None:
-    from tubescribe.catalog.connection import apply_schema
+    from tubescribe.catalog.migrations import apply_schema
 
     home.mkdir(parents=True)
     with duckdb.connect(str(home / "catalog.duckdb")) as con:

@@ -14,8 +14,9 @@ import duckdb
 import pytest
 
 from sample_catalog import YOUTUBE_ID, build_sample_catalog
-from tubescribe.catalog.connection import run_sql, writer
+from tubescribe.catalog.connection import writer
 from tubescribe.catalog.export import Cue, ExportError, export_pages, export_tables, srt, timestamp, vtt
+from tubescribe.catalog.sql import run_sql
 from tubescribe.records import Transcript
 from tubescribe.settings import Settings
 

@@ -18,20 +18,12 @@ from catalog_records import TABLES, TKEY, stage
 from sample_catalog import SAMPLE_IDS, build_sample_catalog
 from services_pg import Postgres, postgres, postgres_server  # noqa: F401  (fixtures)
 from services_s3 import S3Service, s3_service  # noqa: F401  (fixture)
-from tubescribe.catalog.connection import (
-    CatalogError,
-    TransactionConflict,
-    apply_schema,
-    catalog_exists,
-    connect_read_only,
-    retry_conflicts,
-    schema_files,
-    transaction,
-    writer,
-)
+from tubescribe.catalog.connection import catalog_exists, connect_read_only, retry_conflicts, writer
 from tubescribe.catalog.load import load_videos
 from tubescribe.catalog.maintenance import maintain, migrate_to_lake
+from tubescribe.catalog.migrations import apply_schema, schema_files
 from tubescribe.catalog.search import search
+from tubescribe.catalog.sql import CatalogError, TransactionConflict, transaction
 from tubescribe.settings import Settings
 from tubescribe.store import Store
 
@@ -240,8 +232,10 @@ def test_catalog_migrate_moves_a_home_into_the_lake_from_the_cli(settings: Setti
     ]
     # Without a lake to copy into it says so and exits 1, no traceback.
     refused = subprocess.run(
-        [*cli, "catalog", "migrate"], env={**env, "TUBESCRIBE_CATALOG_URL": "", "TUBESCRIBE_LAKE_DATA_URL": ""},
-        capture_output=True, text=True,
+        [*cli, "catalog", "migrate"],
+        env={**env, "TUBESCRIBE_CATALOG_URL": "", "TUBESCRIBE_LAKE_DATA_URL": ""},
+        capture_output=True,
+        text=True,
     )
     assert refused.returncode == 1 and "TUBESCRIBE_CATALOG_URL" in refused.stderr and "Traceback" not in refused.stderr
 
@@ -335,14 +329,14 @@ def test_an_empty_lake_reads_as_no_catalog_yet(lake: Settings) -> None:
 def test_a_lake_transaction_conflict_is_retried(lake: Settings) -> None:
     import duckdb
 
-    from tubescribe.catalog import connection as catalog
+    from tubescribe.catalog import lake as catalog
 
     with writer(lake) as con:
         con.execute("INSERT INTO channels VALUES ('c', 'first', 'u', 'generic', now(), now())")
     # A second connection that ignores the writer lock (as a process without it would) commits a
     # change to the same rows while the first one's transaction is open: a real DuckLake conflict.
     rival = duckdb.connect()
-    catalog._attach_lake(rival, lake, read_only=False)
+    catalog.attach_lake(rival, lake, read_only=False)
     tries: list[int] = []
 
     def write() -> None:
@@ -381,7 +375,7 @@ def test_exports_read_the_lake(lake: Settings, tmp_path: Path) -> None:
 
 def test_every_named_query_runs_on_the_lake(lake: Settings) -> None:
     from test_catalog import SQL_PARAMS
-    from tubescribe.catalog.connection import run_sql, sql_dir
+    from tubescribe.catalog.sql import run_sql, sql_dir
 
     stage(Store(lake), "rust")
     load_videos(lake, ["rust"], TKEY, "k1")
@@ -405,7 +399,7 @@ def test_s3_data_without_keys_says_which_to_set(s3_lake: Settings, monkeypatch: 
 
 
 def test_renaming_a_video_id_works_on_the_lake(lake: Settings) -> None:
-    from tubescribe.catalog.connection import run_sql
+    from tubescribe.catalog.sql import run_sql
 
     stage(Store(lake), "rust")
     load_videos(lake, ["rust"], TKEY, "k1")

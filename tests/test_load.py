@@ -23,8 +23,8 @@ from catalog_records import (
     stage,
 )
 from tubescribe.catalog import load
-from tubescribe.catalog.connection import CatalogError
 from tubescribe.catalog.load import LoadResult, load_videos
+from tubescribe.catalog.sql import CatalogError
 from tubescribe.records import Failure
 from tubescribe.settings import Settings
 from tubescribe.store import Store

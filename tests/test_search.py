@@ -15,9 +15,11 @@ import pytest
 
 from sample_catalog import GENERIC_CHANNEL, TKEY, YOUTUBE_ID, build_sample_catalog, segments_of, video_of
 from tubescribe.catalog import search as search_module
-from tubescribe.catalog.connection import apply_schema, run_sql, writer
+from tubescribe.catalog.connection import writer
 from tubescribe.catalog.load import load_videos
+from tubescribe.catalog.migrations import apply_schema
 from tubescribe.catalog.search import INDEX_FORMAT, SearchError, moment_link, refresh_index, search, snippet
+from tubescribe.catalog.sql import run_sql
 from tubescribe.records import Segment, Transcript
 from tubescribe.settings import Settings
 from tubescribe.stages.summarize import summary_key

@@ -13,10 +13,12 @@ import duckdb
 import pytest
 
 from sample_catalog import GENERIC_CHANNEL, build_sample_catalog, listed
-from tubescribe.catalog.connection import apply_schema, run_sql, schema_files, writer
+from tubescribe.catalog.connection import writer
 from tubescribe.catalog.extensions import load_fts
 from tubescribe.catalog.load import load_videos
+from tubescribe.catalog.migrations import apply_schema, schema_files
 from tubescribe.catalog.query import run_query
+from tubescribe.catalog.sql import run_sql
 from tubescribe.contract import parse_summary
 from tubescribe.records import Segment, SummaryRecord, Transcript, Video
 from tubescribe.settings import Settings

@@ -13,9 +13,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from tubescribe.catalog.connection import CatalogError, connect_read_only, run_sql
+from tubescribe.catalog.connection import connect_read_only
 from tubescribe.catalog.extensions import no_downloads
 from tubescribe.catalog.search import moment_link
+from tubescribe.catalog.sql import CatalogError, run_sql
 from tubescribe.errors import TubescribeError
 from tubescribe.settings import Settings
 from tubescribe.store import write_text

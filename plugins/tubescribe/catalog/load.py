@@ -12,8 +12,9 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from tubescribe.catalog.connection import retry_conflicts, run_sql, transaction, writer
+from tubescribe.catalog.connection import retry_conflicts, writer
 from tubescribe.catalog.search import refresh_index
+from tubescribe.catalog.sql import run_sql, transaction
 from tubescribe.records import Failure, StageRun, SummaryRecord, Transcript, Video
 from tubescribe.settings import Settings
 from tubescribe.store import Store, StoredFile

@@ -12,7 +12,9 @@ import logging
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from tubescribe.catalog.connection import CatalogError, is_lake, retry_conflicts, run_sql, transaction, writer
+from tubescribe.catalog.connection import retry_conflicts, writer
+from tubescribe.catalog.lake import is_lake
+from tubescribe.catalog.sql import CatalogError, run_sql, transaction
 from tubescribe.settings import Settings
 
 log = logging.getLogger(__name__)

@@ -10,7 +10,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
-from tubescribe.catalog.connection import CatalogError, connect_read_only, run_sql
+from tubescribe.catalog.connection import connect_read_only
 from tubescribe.catalog.sandbox import (
     DEFAULT_MEMORY_LIMIT,
     DEFAULT_TIMEOUT_S,
@@ -19,6 +19,7 @@ from tubescribe.catalog.sandbox import (
     sandboxed,
     streaming,
 )
+from tubescribe.catalog.sql import CatalogError, run_sql
 from tubescribe.errors import TubescribeError
 from tubescribe.settings import Settings
 

@@ -22,8 +22,9 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
-from tubescribe.catalog.connection import CatalogError, connect_read_only, run_sql
+from tubescribe.catalog.connection import connect_read_only
 from tubescribe.catalog.extensions import ExtensionError, load_fts
+from tubescribe.catalog.sql import CatalogError, run_sql
 from tubescribe.errors import TubescribeError
 from tubescribe.settings import Settings
 

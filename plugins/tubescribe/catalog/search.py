@@ -15,8 +15,8 @@ from datetime import date
 from typing import TYPE_CHECKING
 from urllib.parse import quote
 
-from tubescribe.catalog.connection import run_sql
 from tubescribe.catalog.sandbox import DEFAULT_TIMEOUT_S, SandboxError, execute_named, sandboxed
+from tubescribe.catalog.sql import run_sql
 from tubescribe.errors import TubescribeError
 from tubescribe.settings import Settings
 

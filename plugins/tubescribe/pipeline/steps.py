@@ -121,7 +121,8 @@ def discover(
 
 def _settled(settings: Settings, retry_permanent: bool) -> set[str]:
     """Ids of videos the catalog says need no work (see sql/queries/settled_videos.sql)."""
-    from tubescribe.catalog.connection import catalog_exists, connect_read_only, run_sql
+    from tubescribe.catalog.connection import catalog_exists, connect_read_only
+    from tubescribe.catalog.sql import run_sql
     from tubescribe.stages.summarize import get_summarizer, summary_key
     from tubescribe.stages.transcribe.whisper import settings_key
 

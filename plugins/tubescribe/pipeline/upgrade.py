@@ -73,7 +73,7 @@ def upgrade_home(settings: Settings) -> dict[str, str]:
 
 def rename_in_catalog(con: duckdb.DuckDBPyConnection, mapping: dict[str, str]) -> None:
     """Rename video ids (and the summary ids built from them) in every catalog table; one transaction."""
-    from tubescribe.catalog.connection import run_sql, transaction
+    from tubescribe.catalog.sql import run_sql, transaction
 
     with transaction(con):
         for old, new in sorted(mapping.items()):

@@ -1,0 +1,97 @@
+"""DuckLake for deployments: attaching it (metadata in Postgres, data in S3 or a folder) and its S3 secret."""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+from typing import TYPE_CHECKING
+from urllib.parse import urlsplit
+
+from tubescribe.catalog.extensions import load_lake
+from tubescribe.catalog.sql import CatalogError
+from tubescribe.settings import Settings
+
+if TYPE_CHECKING:
+    import duckdb
+
+EMPTY_LAKE = "the DuckLake catalog is empty; run `tubescribe ingest URL` or `tubescribe demo` first"
+
+
+# -- backends --------------------------------------------------------------------------------------
+def is_lake(settings: Settings) -> bool:
+    """Whether the catalog is DuckLake (`TUBESCRIBE_CATALOG_URL` set) rather than the embedded file."""
+    return bool(settings.catalog_url)
+
+
+def sql_literal(value: object) -> str:
+    # ATTACH and CREATE SECRET take no bound parameters; values are quoted as literals, quotes doubled.
+    return str(value).replace("'", "''")
+
+
+def lake_data_path(settings: Settings) -> str:
+    """Where the lake's data files live, ending in '/' (DuckLake joins paths onto it)."""
+    url = settings.lake_data_url or ""
+    if "://" not in url:
+        url = str(Path(url).expanduser().resolve())
+    return url if url.endswith("/") else url + "/"
+
+
+def _s3_secret(con: duckdb.DuckDBPyConnection, settings: Settings) -> None:
+    # The keys come from the environment at connect time and live only in this connection's memory:
+    # a temporary secret, never persisted, never part of an error message.
+    import duckdb
+
+    key_id = os.environ.get("AWS_ACCESS_KEY_ID")
+    secret = os.environ.get("AWS_SECRET_ACCESS_KEY")
+    if not (key_id and secret):
+        # DuckDB's credential chain (instance roles, ~/.aws) lives in its `aws` extension, which is not bundled.
+        raise CatalogError(
+            f"the lake's data is in S3 ({lake_data_path(settings)}): set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY"
+        )
+    options = ["TYPE s3", "URL_STYLE 'path'", f"KEY_ID '{sql_literal(key_id)}'", f"SECRET '{sql_literal(secret)}'"]
+    if token := os.environ.get("AWS_SESSION_TOKEN"):
+        options.append(f"SESSION_TOKEN '{sql_literal(token)}'")
+    region = os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION") or "us-east-1"
+    options.append(f"REGION '{sql_literal(region)}'")
+    if settings.s3_endpoint_url:
+        endpoint = urlsplit(settings.s3_endpoint_url)
+        options.append(f"ENDPOINT '{sql_literal(endpoint.netloc or endpoint.path)}'")
+        options.append(f"USE_SSL {'true' if endpoint.scheme == 'https' else 'false'}")
+    try:
+        con.execute(f"CREATE OR REPLACE TEMPORARY SECRET tubescribe_lake ({', '.join(options)})")
+    except duckdb.Error:
+        raise CatalogError(
+            "could not set up S3 access for the lake; check AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY and "
+            "TUBESCRIBE_S3_ENDPOINT_URL"
+        ) from None
+
+
+def attach_lake(con: duckdb.DuckDBPyConnection, settings: Settings, *, read_only: bool) -> None:
+    import duckdb
+
+    load_lake(con)
+    data = lake_data_path(settings)
+    if data.startswith("s3://"):
+        _s3_secret(con, settings)
+    source = f"ducklake:{sql_literal(settings.catalog_url)}"
+    try:
+        if read_only:
+            # Pinned to the snapshot current now, so every query on this connection sees the same
+            # catalog however many loads commit meanwhile (as a reader of the embedded file does).
+            con.execute(f"ATTACH '{source}' AS lake_now (READ_ONLY)")
+            [(snapshot,)] = con.execute("SELECT id FROM lake_now.current_snapshot()").fetchall()
+            con.execute("DETACH lake_now")
+            con.execute(f"ATTACH '{source}' AS catalog (READ_ONLY, SNAPSHOT_VERSION {int(snapshot)})")
+            # Readers may then lock external access off (sandbox.py): the lake's files stay readable.
+            con.execute("SET allowed_directories = $dirs", {"dirs": [data]})
+        else:
+            con.execute(f"ATTACH '{source}' AS catalog (DATA_PATH '{sql_literal(data)}')")
+        con.execute("USE catalog")
+    except duckdb.Error as exc:
+        message = str(exc).splitlines()[0]
+        if read_only and "creating a new DuckLake is explicitly disabled" in message:
+            raise CatalogError(EMPTY_LAKE) from None
+        # libpq connection strings may hold a password (PGPASSWORD is the way to pass it; this is in case).
+        message = re.sub(r"password=\S+", "password=***", message)
+        raise CatalogError(f"could not open the DuckLake catalog: {message}") from None

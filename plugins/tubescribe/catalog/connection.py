@@ -1,4 +1,4 @@
-"""The catalog: opening it (an embedded DuckDB file, or DuckLake), migrating it, and running `sql/` files.
+"""The catalog: opening it (an embedded DuckDB file, or DuckLake) for readers, and its one writer.
 
 Two backends, one set of SQL (no keys, sequences or ON CONFLICT: sql/schema/001_tables.sql):
 

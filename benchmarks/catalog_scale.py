@@ -33,9 +33,11 @@ import synthetic
 from common import header, percentile, table
 
 from tubescribe.catalog import search
-from tubescribe.catalog.connection import connect_read_only, is_lake, run_sql, transaction, writer
+from tubescribe.catalog.connection import connect_read_only, writer
+from tubescribe.catalog.lake import is_lake
 from tubescribe.catalog.load import load_videos
 from tubescribe.catalog.sandbox import sandboxed
+from tubescribe.catalog.sql import run_sql, transaction
 from tubescribe.settings import Settings
 from tubescribe.store import Store
 

@@ -7,8 +7,10 @@
 
 Everything listens on free 127.0.0.1 ports. Each worker has its own TUBESCRIBE_HOME and scratch folder
 and shares nothing with the other but the broker, the Airflow API, the artifact store and the catalog,
-as two machines would. This file is also the one list of the deployment's environment variable names,
-commands and pools: docker/docker-compose.yaml uses the same ones and tests/test_deploy_files.py checks it.
+as two machines would. What each component gets (variables, commands, pools, queues) is
+`scripts/deployment.py`, the description docker/docker-compose.yaml shares; this file is the processes:
+free ports, starting each component, pid files under <dir>/run/, waiting for health, and stopping
+exactly the processes it started. Those parts stay in one file because only this launcher uses them.
 Standard library only (run it with the project's virtualenv python, which has Airflow and moto).
 """
 
@@ -31,149 +33,14 @@ import urllib.request
 from pathlib import Path
 from typing import Any
 
+import deployment
+
 REPO = Path(__file__).resolve().parents[1]
 HOST = "127.0.0.1"
 PG_BIN = Path("/usr/lib/postgresql/15/bin")
 PG_USER = "postgres"  # Postgres refuses to run as root; Debian's package creates this user.
 BUCKET = "tubescribe"
 CATALOG_DB = "tubescribe"  # the DuckLake catalog's database and its owner
-ADMIN_USER = "tubescribe"
-SIMPLE_AUTH_MANAGER = "airflow.api_fastapi.auth.managers.simple.simple_auth_manager.SimpleAuthManager"
-
-# The shared vocabulary of this launcher and docker/docker-compose.yaml.
-POOLS: dict[str, tuple[int, str]] = {
-    "tubescribe_catalog": (1, "single writer of the tubescribe catalog"),
-    "tubescribe_network": (2, "concurrent downloads from video platforms"),
-}
-WORKERS: dict[str, tuple[str, ...]] = {
-    "transcribe-1": ("transcribe", "default"),
-    "transcribe-2": ("transcribe", "default"),
-}
-SERVICES = ("api-server", "scheduler", "dag-processor", "triggerer")
-# docker/docker-compose.yaml's workers: transcription on machines of its own, everything else on the default one.
-PRODUCTION_WORKERS: dict[str, tuple[str, ...]] = {
-    "worker-default": ("default",),
-    "worker-transcribe": ("transcribe",),
-}
-# tubescribe settings every Celery worker gets. A task runs below Celery's prefork pool, in a daemonic
-# process, which may not start processes of its own, so tubescribe decodes in the task's process there; said
-# explicitly here so the CTranslate2 thread count (cores / workers) does not rest on that detection.
-WORKER_SETTINGS = {"TUBESCRIBE_WHISPER_WORKERS": "1"}
-# Set per machine rather than shared: each worker's own disk.
-PER_MACHINE = ("TUBESCRIBE_HOME", "TUBESCRIBE_SCRATCH_DIR")
-# Variables only the Airflow servers get: a worker reaches the metadata through the API server with the
-# token the scheduler gave its task, so it never holds the database password or the signing secrets.
-SERVER_ONLY = (
-    "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN",
-    "AIRFLOW__API_AUTH__JWT_SECRET",
-    "AIRFLOW__API__SECRET_KEY",
-    "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS",
-    "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_PASSWORDS_FILE",
-)
-# What a task needs to reach the shared state (credentials included, read by the libraries at connect time).
-TUBESCRIBE_SHARED = (
-    "TUBESCRIBE_STORE_URL",
-    "TUBESCRIBE_CATALOG_URL",
-    "TUBESCRIBE_LAKE_DATA_URL",
-    "TUBESCRIBE_S3_ENDPOINT_URL",
-    "AWS_ACCESS_KEY_ID",
-    "AWS_SECRET_ACCESS_KEY",
-    "AWS_DEFAULT_REGION",
-    "PGPASSWORD",
-)
-# How the CLI reaches Airflow (tubescribe.orchestration.remote reads the credentials from the environment at call time).
-CLIENT = ("TUBESCRIBE_AIRFLOW_API_URL", "TUBESCRIBE_AIRFLOW_USERNAME", "TUBESCRIBE_AIRFLOW_PASSWORD")
-# Seconds without a task heartbeat before the scheduler fails the attempt and retries it elsewhere. The
-# default (300) makes a killed worker's task wait five minutes; 30 s is enough for a loaded 2-core machine.
-HEARTBEAT_TIMEOUT_S = 30
-
-
-def service_command(name: str, *, host: str = HOST, port: int = 8080) -> list[str]:
-    """The `airflow ...` arguments that start one Airflow service."""
-    if name == "api-server":
-        return ["airflow", "api-server", "--host", host, "--port", str(port)]
-    if name not in SERVICES:
-        raise KeyError(name)
-    return ["airflow", name]
-
-
-def worker_command(name: str, queues: tuple[str, ...]) -> list[str]:
-    """The `airflow celery worker ...` arguments of one worker: its queues, one task at a time."""
-    # One task at a time: a transcription uses both cores already.
-    return ["airflow", "celery", "worker", "--queues", ",".join(queues), "--concurrency", "1",
-            "--celery-hostname", f"{name}@%h"]  # fmt: skip
-
-
-def init_commands() -> list[list[str]]:
-    """What the init job runs once before the services start (idempotent)."""
-    commands = [["airflow", "db", "migrate"]]
-    for pool, (slots, description) in POOLS.items():
-        commands.append(["airflow", "pools", "set", pool, str(slots), description])
-    return commands
-
-
-def airflow_environment(
-    *, airflow_home: str, dags_folder: str, db_url: str, broker_url: str, result_backend: str, api_url: str,
-    jwt_secret: str, api_secret: str, passwords_file: str,
-) -> dict[str, str]:  # fmt: skip
-    """The AIRFLOW__* settings every Airflow process of a deployment shares (workers drop SERVER_ONLY)."""
-    return {
-        "AIRFLOW_HOME": airflow_home,
-        "AIRFLOW__CORE__DAGS_FOLDER": dags_folder,
-        "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
-        "AIRFLOW__CORE__EXECUTOR": "CeleryExecutor",
-        # Two workers with one slot each, plus room for the scheduler to queue the next task.
-        "AIRFLOW__CORE__PARALLELISM": "4",
-        "AIRFLOW__CELERY__WORKER_CONCURRENCY": "1",
-        # A worker takes one message at a time, so a queued task never waits behind a long transcription.
-        "AIRFLOW__CELERY__WORKER_PREFETCH_MULTIPLIER": "1",
-        "AIRFLOW__CELERY__BROKER_URL": broker_url,
-        "AIRFLOW__CELERY__RESULT_BACKEND": result_backend,
-        "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": db_url,
-        "AIRFLOW__CORE__EXECUTION_API_SERVER_URL": f"{api_url}/execution/",
-        "AIRFLOW__API__BASE_URL": api_url,
-        "AIRFLOW__API__WORKERS": "1",
-        # The scheduler signs task tokens and the API server checks them: one secret for both (HS512, 64+ bytes).
-        "AIRFLOW__API_AUTH__JWT_SECRET": jwt_secret,
-        "AIRFLOW__API__SECRET_KEY": api_secret,
-        "AIRFLOW__CORE__AUTH_MANAGER": SIMPLE_AUTH_MANAGER,
-        "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS": f"{ADMIN_USER}:admin",
-        "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_PASSWORDS_FILE": passwords_file,
-        "AIRFLOW__SCHEDULER__TASK_INSTANCE_HEARTBEAT_TIMEOUT": str(HEARTBEAT_TIMEOUT_S),
-        "AIRFLOW__SCHEDULER__TASK_INSTANCE_HEARTBEAT_TIMEOUT_DETECTION_INTERVAL": "5",
-        # A task that sets no retry delay of its own (transcribe, load) is retried after 10 s, not 300: its
-        # failure is a lost worker or a busy catalog, not a remote service that needs time to recover.
-        "AIRFLOW__CORE__DEFAULT_TASK_RETRY_DELAY": "10",
-        # Find new DAG files within seconds; one parser process is plenty for three files on two cores.
-        "AIRFLOW__DAG_PROCESSOR__REFRESH_INTERVAL": "10",
-        "AIRFLOW__DAG_PROCESSOR__PARSING_PROCESSES": "1",
-        "AIRFLOW__CORE__DAGBAG_IMPORT_TIMEOUT": "120",
-        "AIRFLOW__DAG_PROCESSOR__DAG_FILE_PROCESSOR_TIMEOUT": "180",
-    }
-
-
-def server_variables() -> dict[str, str | None]:
-    """Every variable each Airflow server of any deployment sets; the value where it is the same everywhere.
-
-    Values that are addresses, paths or secrets differ between the loopback cluster and docker/ (None here).
-    """
-    one = airflow_environment(**{k: "a" for k in _ARGS})
-    two = airflow_environment(**{k: "b" for k in _ARGS})
-    fixed: dict[str, str | None] = {k: (v if two[k] == v else None) for k, v in one.items()}
-    return {**fixed, **dict.fromkeys(TUBESCRIBE_SHARED)}
-
-
-def worker_variables() -> dict[str, str | None]:
-    """What every worker sets: the servers' variables but the database and the signing secrets."""
-    return {**{k: v for k, v in server_variables().items() if k not in SERVER_ONLY}, **WORKER_SETTINGS}
-
-
-_ARGS = ("airflow_home", "dags_folder", "db_url", "broker_url", "result_backend", "api_url", "jwt_secret",
-         "api_secret", "passwords_file")  # fmt: skip
-
-
-# ---------------------------------------------------------------------------------------------------
-# The loopback cluster
 
 
 class ClusterError(RuntimeError):
@@ -237,7 +104,7 @@ class Cluster:
     def server_env(self, config: dict[str, Any]) -> dict[str, str]:
         ports = config["ports"]
         db = f"postgresql+psycopg2://airflow:{config['airflow_db_password']}@{HOST}:{ports['postgres']}/airflow"
-        env = airflow_environment(
+        env = deployment.airflow_environment(
             airflow_home=str(self.airflow_home),
             dags_folder=str(REPO / "dags"),
             db_url=db,
@@ -258,7 +125,7 @@ class Cluster:
         return self.root / "workers" / name
 
     def worker_env(self, config: dict[str, Any], name: str) -> dict[str, str]:
-        env = {k: v for k, v in self.server_env(config).items() if k not in SERVER_ONLY}
+        env = {k: v for k, v in self.server_env(config).items() if k not in deployment.SERVER_ONLY}
         folder = self.worker_dir(name)
         env.update(
             {
@@ -267,7 +134,7 @@ class Cluster:
                 "AIRFLOW__LOGGING__WORKER_LOG_SERVER_PORT": str(config["ports"][f"{name}_logs"]),
                 "AIRFLOW__CORE__HOSTNAME_CALLABLE": "cluster_hostname.worker_name",
                 "PYTHONPATH": os.pathsep.join(filter(None, [str(REPO / "scripts"), os.environ.get("PYTHONPATH")])),
-                **WORKER_SETTINGS,
+                **deployment.WORKER_SETTINGS,
                 "TUBESCRIBE_CLUSTER_WORKER": name,
                 "TUBESCRIBE_HOME": str(folder / "home"),
                 "TUBESCRIBE_SCRATCH_DIR": str(folder / "scratch"),
@@ -282,7 +149,7 @@ class Cluster:
             {
                 "TUBESCRIBE_HOME": str(self.root / "client"),
                 "TUBESCRIBE_AIRFLOW_API_URL": self.api_url(config),
-                "TUBESCRIBE_AIRFLOW_USERNAME": ADMIN_USER,
+                "TUBESCRIBE_AIRFLOW_USERNAME": deployment.ADMIN_USER,
                 "TUBESCRIBE_AIRFLOW_PASSWORD": config["admin_password"],
             }
         )
@@ -336,7 +203,7 @@ class Cluster:
 
     def up(self, timeout: float) -> None:
         alive = self.running()
-        if alive and set(alive) >= {"postgres", "redis", "s3", *SERVICES, *WORKERS}:
+        if alive and set(alive) >= {"postgres", "redis", "s3", *deployment.SERVICES, *deployment.WORKERS}:
             print(f"cluster already up in {self.root} ({len(alive)} components); `source {self.env_file}`")
             return
         if alive:
@@ -349,7 +216,7 @@ class Cluster:
         self.run.chmod(0o755)
         config = self.load_config()
         names = ["api", "postgres", "redis", "s3", "scheduler_logs", "triggerer_logs"]
-        config["ports"] = {name: _free_port() for name in names + [f"{w}_logs" for w in WORKERS]}
+        config["ports"] = {name: _free_port() for name in names + [f"{w}_logs" for w in deployment.WORKERS]}
         self.save_config(config)
         deadline = time.monotonic() + timeout
         try:
@@ -360,11 +227,10 @@ class Cluster:
             self.write_passwords(config)
             self.airflow(env, "db", "migrate")
             self.airflow(env, "pools", "import", str(self.write_pools_file()))
-            api_port = str(config["ports"]["api"])
-            for name in SERVICES:
-                argv = service_command(name, host=HOST, port=int(api_port))
+            for name in deployment.SERVICES:
+                argv = deployment.service_command(name, host=HOST, port=config["ports"]["api"])
                 self.spawn(name, [self.python, "-m", *argv], env)
-            for name, queues in WORKERS.items():
+            for name, queues in deployment.WORKERS.items():
                 self.start_worker(config, name, queues)
             self.write_env_file(config)
             self.wait_healthy(config, deadline)
@@ -439,13 +305,13 @@ class Cluster:
         path = self.airflow_home / "passwords.json"
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         with os.fdopen(fd, "w") as fh:
-            json.dump({ADMIN_USER: config["admin_password"]}, fh)
+            json.dump({deployment.ADMIN_USER: config["admin_password"]}, fh)
 
     def write_pools_file(self) -> Path:
         """The pools as one `airflow pools import` file: one CLI start instead of one per pool."""
         path = self.airflow_home / "pools.json"
         pools = {name: {"slots": slots, "description": text, "include_deferred": False}
-                 for name, (slots, text) in POOLS.items()}  # fmt: skip
+                 for name, (slots, text) in deployment.POOLS.items()}  # fmt: skip
         path.write_text(json.dumps(pools, indent=2))
         return path
 
@@ -455,7 +321,8 @@ class Cluster:
             shutil.rmtree(folder, ignore_errors=True)
         for sub in ("airflow", "home", "scratch"):
             (folder / sub).mkdir(parents=True, exist_ok=True)
-        argv = [self.python, "-m", *worker_command(name, queues), "--pid", str(folder / "airflow" / "worker.pid")]
+        pid_file = folder / "airflow" / "worker.pid"
+        argv = [self.python, "-m", *deployment.worker_command(name, queues), "--pid", str(pid_file)]
         # A new log per start, so readiness is judged on this start's lines.
         (self.logs / f"{name}.log").unlink(missing_ok=True)
         self.spawn(name, argv, self.worker_env(config, name), cwd=folder)
@@ -480,7 +347,7 @@ class Cluster:
             report = self.health(config)
             parts = ("metadatabase", "scheduler", "triggerer", "dag_processor")
             servers = bool(report) and all((report.get(p) or {}).get("status") == "healthy" for p in parts)
-            return servers and all(self.worker_ready(name) for name in WORKERS)
+            return servers and all(self.worker_ready(name) for name in deployment.WORKERS)
 
         _wait(healthy, "every component to report healthy", deadline, self.logs)
 
@@ -628,7 +495,7 @@ def main(argv: list[str] | None = None) -> int:
     sub.add_parser("down", help="stop what `up` started and remove its state (the logs stay)")
     sub.add_parser("status", help="list the running components")
     worker = sub.add_parser("worker", help="start one worker again (after a crash)")
-    worker.add_argument("name", choices=sorted(WORKERS))
+    worker.add_argument("name", choices=sorted(deployment.WORKERS))
     worker.add_argument("--fresh", action="store_true", help="empty its local folders first (a new machine)")
     kill = sub.add_parser("kill", help="SIGKILL one component's whole process tree (for tests)")
     kill.add_argument("name")
@@ -646,7 +513,7 @@ def main(argv: list[str] | None = None) -> int:
             if args.name in cluster.running():
                 raise ClusterError(f"{args.name} is running; kill it first")
             config = cluster.load_config()
-            cluster.start_worker(config, args.name, WORKERS[args.name], fresh=args.fresh)
+            cluster.start_worker(config, args.name, deployment.WORKERS[args.name], fresh=args.fresh)
             _wait(lambda: cluster.worker_ready(args.name), args.name, time.monotonic() + 120, cluster.logs)
             print(f"{args.name} ready")
         elif args.command == "kill":

@@ -1,16 +1,16 @@
 """docker/ and the loopback cluster (`make cluster-up`) are one deployment: the same variables, commands, pools.
 
-Docker cannot run here, so the compose file is checked against scripts/cluster.py, which holds the one list
-and starts the loopback cluster the tests in tests/cluster/ run against.
+Docker cannot run here, so the compose file is checked against scripts/deployment.py, which holds the one list;
+scripts/cluster.py starts the loopback cluster the tests in tests/cluster/ run against from the same list.
 """
 
 from __future__ import annotations
 
-import importlib.util
+import importlib
 import shlex
 import sys
 from pathlib import Path
-from typing import Any
+from types import ModuleType
 
 import pytest
 import yaml
@@ -21,16 +21,18 @@ from tubescribe.settings import Settings
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def _load_cluster() -> Any:
-    spec = importlib.util.spec_from_file_location("tubescribe_cluster", ROOT / "scripts" / "cluster.py")
-    assert spec and spec.loader
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module
+def _load_script(name: str) -> ModuleType:
+    """A module of scripts/ (not a package), found the way `python scripts/cluster.py` finds its neighbours."""
+    folder = str(ROOT / "scripts")
+    sys.path.insert(0, folder)
+    try:
+        return importlib.import_module(name)
+    finally:
+        sys.path.remove(folder)
 
 
-cluster = _load_cluster()
+deployment = _load_script("deployment")
+cluster = _load_script("cluster")
 COMPOSE = yaml.safe_load((ROOT / "docker" / "docker-compose.yaml").read_text(encoding="utf-8"))
 SERVICES = COMPOSE["services"]
 OURS = ("AIRFLOW", "TUBESCRIBE_", "AWS_", "PGPASSWORD")
@@ -45,58 +47,58 @@ def _check_env(env: dict[str, str], expected: dict[str, str | None], where: str)
     assert not missing, f"{where} lacks {sorted(missing)}"
     for name, value in expected.items():
         if value is not None:
-            assert env[name] == value, f"{where}: {name}={env[name]!r}, scripts/cluster.py says {value!r}"
+            assert env[name] == value, f"{where}: {name}={env[name]!r}, scripts/deployment.py says {value!r}"
 
 
-@pytest.mark.parametrize("service", [*cluster.SERVICES, "init"])
+@pytest.mark.parametrize("service", [*deployment.SERVICES, "init"])
 def test_servers_share_the_launchers_variables(service):
-    _check_env(_env(service), cluster.server_variables(), service)
+    _check_env(_env(service), deployment.server_variables(), service)
 
 
-@pytest.mark.parametrize("service", list(cluster.PRODUCTION_WORKERS))
+@pytest.mark.parametrize("service", list(deployment.PRODUCTION_WORKERS))
 def test_workers_get_the_shared_state_but_no_server_secrets(service):
     env = _env(service)
-    _check_env(env, cluster.worker_variables(), service)
-    assert not set(cluster.SERVER_ONLY) & set(env), f"{service} holds {set(cluster.SERVER_ONLY) & set(env)}"
+    _check_env(env, deployment.worker_variables(), service)
+    assert not set(deployment.SERVER_ONLY) & set(env), f"{service} holds {set(deployment.SERVER_ONLY) & set(env)}"
     assert not SERVICES[service].get("volumes"), f"{service} must not mount the servers' auth volume"
     assert {"TUBESCRIBE_HOME", "TUBESCRIBE_SCRATCH_DIR"} <= set(env)
 
 
 def test_compose_sets_no_variable_the_launcher_does_not_know():
-    known = set(cluster.server_variables()) | set(cluster.worker_variables()) | set(cluster.PER_MACHINE)
+    known = set(deployment.server_variables()) | set(deployment.worker_variables()) | set(deployment.PER_MACHINE)
     known |= {"TUBESCRIBE_AIRFLOW_PASSWORD"}
     for name, service in SERVICES.items():
         ours = {k for k in (service.get("environment") or {}) if k.startswith(OURS)}
-        assert ours <= known, f"{name} sets {sorted(ours - known)}, unknown to scripts/cluster.py"
+        assert ours <= known, f"{name} sets {sorted(ours - known)}, unknown to scripts/deployment.py"
 
 
-@pytest.mark.parametrize("service", cluster.SERVICES)
+@pytest.mark.parametrize("service", deployment.SERVICES)
 def test_service_commands_are_the_launchers(service):
-    assert SERVICES[service]["command"] == cluster.service_command(service, host="0.0.0.0", port=8080)
+    assert SERVICES[service]["command"] == deployment.service_command(service, host="0.0.0.0", port=8080)
 
 
-@pytest.mark.parametrize(("service", "queues"), list(cluster.PRODUCTION_WORKERS.items()))
+@pytest.mark.parametrize(("service", "queues"), list(deployment.PRODUCTION_WORKERS.items()))
 def test_worker_commands_are_the_launchers(service, queues):
-    assert SERVICES[service]["command"] == cluster.worker_command(service, queues)
+    assert SERVICES[service]["command"] == deployment.worker_command(service, queues)
 
 
 def test_workers_cover_every_queue_the_loopback_cluster_serves():
-    loopback = {q for queues in cluster.WORKERS.values() for q in queues}
-    production = {q for queues in cluster.PRODUCTION_WORKERS.values() for q in queues}
+    loopback = {q for queues in deployment.WORKERS.values() for q in queues}
+    production = {q for queues in deployment.PRODUCTION_WORKERS.values() for q in queues}
     assert loopback == production == {"default", "transcribe"}
 
 
 def test_init_job_runs_the_launchers_init_commands():
     script = SERVICES["init"]["command"][-1]
-    for command in cluster.init_commands():
+    for command in deployment.init_commands():
         assert shlex.join(command) in script.splitlines(), f"init does not run {shlex.join(command)}"
 
 
 def test_pools_are_the_ones_the_tasks_use():
-    assert set(cluster.POOLS) == {CATALOG_POOL, NETWORK_POOL}
-    assert cluster.POOLS[CATALOG_POOL][0] == 1  # one writer of the catalog
+    assert set(deployment.POOLS) == {CATALOG_POOL, NETWORK_POOL}
+    assert deployment.POOLS[CATALOG_POOL][0] == 1  # one writer of the catalog
     # The network pool's slots are the platform concurrency every worker enforces.
-    assert cluster.POOLS[NETWORK_POOL][0] == Settings.platform_concurrency
+    assert deployment.POOLS[NETWORK_POOL][0] == Settings.platform_concurrency
 
 
 def test_every_long_running_service_has_a_healthcheck_and_waits_for_init():
@@ -104,7 +106,7 @@ def test_every_long_running_service_has_a_healthcheck_and_waits_for_init():
         if name == "init":
             continue
         assert service.get("healthcheck", {}).get("test"), f"{name} has no healthcheck"
-        if name in (*cluster.SERVICES, *cluster.PRODUCTION_WORKERS):
+        if name in (*deployment.SERVICES, *deployment.PRODUCTION_WORKERS):
             assert service["depends_on"]["init"]["condition"] == "service_completed_successfully"
 
 
@@ -124,14 +126,14 @@ def test_loopback_cluster_uses_the_same_list(tmp_path):
     box = cluster.Cluster(tmp_path)
     config = box.load_config()
     names = ["api", "postgres", "redis", "s3", "scheduler_logs", "triggerer_logs"]
-    config["ports"] = {n: 1 for n in names + [f"{w}_logs" for w in cluster.WORKERS]}
-    _check_env(box.server_env(config), cluster.server_variables(), "loopback servers")
-    for worker in cluster.WORKERS:
+    config["ports"] = {n: 1 for n in names + [f"{w}_logs" for w in deployment.WORKERS]}
+    _check_env(box.server_env(config), deployment.server_variables(), "loopback servers")
+    for worker in deployment.WORKERS:
         env = box.worker_env(config, worker)
-        _check_env(env, cluster.worker_variables(), worker)
-        assert not set(cluster.SERVER_ONLY) & set(env)
+        _check_env(env, deployment.worker_variables(), worker)
+        assert not set(deployment.SERVER_ONLY) & set(env)
         assert env["TUBESCRIBE_HOME"].startswith(str(tmp_path / "workers" / worker))
-    scratch = {box.worker_env(config, worker)["TUBESCRIBE_SCRATCH_DIR"] for worker in cluster.WORKERS}
-    assert len(scratch) == len(cluster.WORKERS), "two workers share a scratch folder"
+    scratch = {box.worker_env(config, worker)["TUBESCRIBE_SCRATCH_DIR"] for worker in deployment.WORKERS}
+    assert len(scratch) == len(deployment.WORKERS), "two workers share a scratch folder"
     client = box.client_env(config)
-    assert set(cluster.CLIENT) <= set(client)
+    assert set(deployment.CLIENT) <= set(client)

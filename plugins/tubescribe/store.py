@@ -4,6 +4,7 @@ A stage's work counts as done only when its artifact exists, and artifacts are p
 disk with a rename, on an object store with a single PUT of the finished bytes (an object is never
 visible half written). So a crash mid-write never leaves a half file that looks finished. Without a
 store URL the layout is today's: `home/work/<video_id>/...` and `home/media/<video_id>.<ext>`.
+Here are the artifacts and their names; how bytes are kept under a key (a disk or fsspec) is in `blobs.py`.
 """
 
 from __future__ import annotations
@@ -15,151 +16,25 @@ import re
 import shutil
 import tempfile
 from collections.abc import Iterator
-from contextlib import contextmanager, suppress
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TypeVar
 
 from pydantic import BaseModel, ValidationError
 
-from tubescribe.errors import Kind, TubescribeError, disk_full_as
+# Blobs and the atomic writers are imported from here by callers that predate blobs.py.
+from tubescribe.blobs import Blobs, UnsafePathError, atomic_path, inside, write_bytes, write_text
 from tubescribe.records import VIDEO_ID_RE, Failure, RunSkips, StageRun, SummaryRecord, Transcript, Video
 from tubescribe.settings import Settings
+
+__all__ = ["Blobs", "Store", "StoredFile", "UnsafePathError", "atomic_path", "write_bytes", "write_text"]
 
 R = TypeVar("R", bound=BaseModel)
 
 # A media file name is our validated id plus the extension yt-dlp chose; nothing else reaches a path.
 _EXT_RE = re.compile(r"\.[A-Za-z0-9]{1,10}")
 _UNFINISHED = (".part", ".ytdl")
-
-
-class UnsafePathError(TubescribeError, ValueError):
-    """A path built from outside input would leave the store's root."""
-
-    kind = Kind.PERMANENT
-
-
-def _inside(root: Path, path: Path) -> Path:
-    resolved = path.resolve()
-    if not resolved.is_relative_to(root.resolve()):
-        raise UnsafePathError(f"{path} is outside {root}")
-    return resolved
-
-
-@contextmanager
-def atomic_path(target: Path) -> Iterator[Path]:
-    """Yield a temporary path beside `target`; rename it into place only if the block succeeds."""
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".part", dir=target.parent)
-    os.close(fd)
-    try:
-        yield Path(tmp)
-        os.replace(tmp, target)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-
-
-def write_bytes(target: Path, data: bytes) -> None:
-    """Write a file atomically (fsync before the rename, so a power cut cannot publish garbage)."""
-    with disk_full_as(target.parent, f"writing {target.name}"), atomic_path(target) as tmp, open(tmp, "wb") as fh:
-        fh.write(data)
-        fh.flush()
-        os.fsync(fh.fileno())
-
-
-def write_text(target: Path, text: str) -> None:
-    """Write a text file atomically."""
-    write_bytes(target, text.encode("utf-8"))
-
-
-@dataclass(frozen=True)
-class Listed:
-    """One object found by `Blobs.glob`."""
-
-    key: str
-
-
-class Blobs:
-    """Bytes by key (`work/<id>/video.json`) under one root: a local folder or an fsspec object store."""
-
-    def __init__(self, settings: Settings) -> None:
-        from fsspec.core import url_to_fs
-        from fsspec.implementations.local import LocalFileSystem
-
-        self.fs: Any
-        if settings.store_url is None:
-            self.fs, root = LocalFileSystem(), str(settings.home)
-        else:
-            options: dict[str, Any] = {}
-            if settings.store_url.startswith(("s3://", "s3a://")):
-                # Credentials come from AWS_* in the environment (botocore reads them); only the endpoint is ours.
-                # No listing cache: another worker's writes must show up in this long-lived process.
-                options["use_listings_cache"] = False
-                if settings.s3_endpoint_url:
-                    options["client_kwargs"] = {"endpoint_url": settings.s3_endpoint_url}
-            self.fs, root = url_to_fs(settings.store_url, **options)
-        self.local = isinstance(self.fs, LocalFileSystem)
-        self.root = root.rstrip("/") or "/"
-        self.url = settings.store_url
-
-    def path(self, key: str) -> str:
-        """The fsspec path of a key; refuses keys that could climb out of the root."""
-        parts = key.split("/")
-        if not key or key.startswith("/") or any(p in ("", ".", "..") or "\x00" in p for p in parts):
-            raise UnsafePathError(f"{key!r} is not a safe artifact name")
-        if self.local:
-            return str(_inside(Path(self.root), Path(self.root, key)))
-        return f"{self.root}/{key}"
-
-    def location(self, key: str) -> str:
-        """Where a key lives, for messages: a file path, or the store's URL."""
-        path = self.path(key)
-        return path if self.local else str(self.fs.unstrip_protocol(path))
-
-    def read(self, key: str) -> bytes | None:
-        try:
-            return bytes(self.fs.cat_file(self.path(key)))
-        except (FileNotFoundError, IsADirectoryError, NotADirectoryError):
-            return None
-
-    def write(self, key: str, data: bytes) -> None:
-        """Publish the whole value at once: temp file and rename on a disk, one PUT on an object store."""
-        if self.local:
-            write_bytes(Path(self.path(key)), data)
-        else:
-            self.fs.pipe_file(self.path(key), data)
-
-    def exists(self, key: str) -> bool:
-        return bool(self.fs.isfile(self.path(key)))
-
-    def delete(self, key: str) -> None:
-        """Remove a key; a missing one is fine (another worker may have removed it first)."""
-        with suppress(FileNotFoundError):
-            self.fs.rm_file(self.path(key))
-
-    def glob(self, pattern: str) -> list[Listed]:
-        """Files matching a pattern of keys (`*` within one level), sorted by key."""
-        try:
-            found = self.fs.glob(self.path(pattern), detail=True)
-        except FileNotFoundError:
-            return []
-        prefix = self.root.rstrip("/") + "/"
-        listed = [
-            Listed(key=str(name)[len(prefix) :])
-            for name, info in found.items()
-            if info.get("type") == "file" and str(name).startswith(prefix)
-        ]
-        return sorted(listed, key=lambda item: item.key)
-
-    def put_file(self, local: Path, key: str) -> None:
-        """Upload a finished local file (S3 shows it only once the upload completes)."""
-        self.fs.put_file(str(local), self.path(key))
-
-    def get_file(self, key: str, local: Path) -> None:
-        """Download to `local` through a temporary name, so a cut-off fetch never looks finished."""
-        with atomic_path(local) as tmp:
-            self.fs.get_file(self.path(key), str(tmp))
 
 
 @dataclass(frozen=True)
@@ -197,7 +72,7 @@ class Store:
 
     def video_dir(self, video_id: str) -> Path:
         """The local folder of a video's artifacts (local homes; with a store URL they are objects)."""
-        return _inside(self.home, self.work_dir / self._checked(video_id))
+        return inside(self.home, self.work_dir / self._checked(video_id))
 
     def _key(self, video_id: str, name: str) -> str:
         return f"work/{self._checked(video_id)}/{name}"
@@ -298,28 +173,28 @@ class Store:
         return None
 
     def _scratch_copy(self, key: str) -> Path:
-        return _inside(self.scratch, self.scratch / "media" / key.rsplit("/", 1)[-1])
+        return inside(self.scratch, self.scratch / "media" / key.rsplit("/", 1)[-1])
 
     def media(self, video_id: str) -> Path | None:
         """A local file of the video's finished download, if this machine has one (see `media_local`)."""
-        key = self.media_key(video_id)
-        if key is None:
-            return None
-        if not self.shared:
-            return Path(self.blobs.path(key))
-        copy = self._scratch_copy(key)
-        return copy if copy.is_file() else None
+        return self._local_media(video_id, fetch=False)
 
     def fetch_media(self, video_id: str) -> Path | None:
         """A local file to work on: the stored file itself on a disk, else a copy fetched into scratch."""
+        return self._local_media(video_id, fetch=True)
+
+    def _local_media(self, video_id: str, *, fetch: bool) -> Path | None:
         key = self.media_key(video_id)
         if key is None:
             return None
         if not self.shared:
             return Path(self.blobs.path(key))
         copy = self._scratch_copy(key)
-        if not copy.is_file():
-            self.blobs.get_file(key, copy)
+        if copy.is_file():
+            return copy
+        if not fetch:
+            return None
+        self.blobs.get_file(key, copy)
         return copy
 
     @contextmanager

@@ -218,6 +218,7 @@ def test_version() -> None:
         (("show", "nope"), 1, "no video 'nope'"),
         (("channels", "remove", "https://example.com/x.xml"), 1, "is not registered"),
         (("query", "--format", "xml", "SELECT 1"), 2, "'xml' is not one of 'table', 'csv', 'json'"),
+        (("resummarize", "--summarizer", "gpt"), 2, "'gpt' is not one of 'local', 'openai'"),
         (("channels", "add", "--since", "2024-13-01", "https://example.com/f.xml"), 2, "'2024-13-01' does not match"),
         (("search", "--since", "yesterday", "x"), 2, "'yesterday' does not match"),
         (("ingest", "--until", "2024-02-30", "https://example.com/f.xml"), 2, "'2024-02-30' does not match"),
@@ -290,6 +291,7 @@ def test_format_choices_are_in_the_help(tmp_path: Path) -> None:
     assert "--format <table|csv|json>" in tubescribe(tmp_path, "query", "--help").stdout
     assert "--format <table|json>" in tubescribe(tmp_path, "search", "--help").stdout
     assert "<parquet|csv|jsonl>" in tubescribe(tmp_path, "export", "--help").stdout
+    assert "--summarizer <local|openai>" in tubescribe(tmp_path, "ingest", "--help").stdout
 
 
 @pytest.mark.parametrize("shell, marker", [("bash", "complete -o default -F _tubescribe_completion tubescribe"),

@@ -12,8 +12,10 @@ from pathlib import Path
 import pytest
 
 from tubescribe.orchestration import embedded as airflow_env
+from tubescribe.settings import OVERRIDES
 
 DAG_FILES = sorted(airflow_env.dags_folder().glob("*.py"))
+OVERRIDDEN = {override.name for override in OVERRIDES}
 STAGES = ["discover", "download", "transcribe", "summarize", "load", "report"]
 
 
@@ -79,7 +81,12 @@ def test_nightly_is_scheduled_and_backfill_is_manual(dagbag) -> None:
 
 def test_backfill_params_cover_the_cli_options(dagbag) -> None:
     params = dagbag.dags["tubescribe_backfill"].params
-    assert {"urls", "since", "until", "limit", "summarizer", "whisper_model"} <= set(params.keys())
+    assert {"urls", "since", "until", "limit", *OVERRIDDEN} <= set(params.keys())
+
+
+@pytest.mark.parametrize("dag_id", ["tubescribe_nightly", "tubescribe_resummarize"])
+def test_every_run_takes_the_settings_overrides(dagbag, dag_id: str) -> None:
+    assert set(dagbag.dags[dag_id].params.keys()) >= OVERRIDDEN
 
 
 # Run in a fresh interpreter: once this test process has imported the package (and with it yt-dlp or duckdb),

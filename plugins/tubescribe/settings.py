@@ -1,7 +1,9 @@
 """Every setting tubescribe reads, read in one place, when asked for (never at import).
 
 Settings come from the environment (see `.env.example`); the CLI and DAG params override them by
-passing keyword arguments to `Settings.load`. Secrets (the OpenAI key) are not settings: the
+passing keyword arguments to `Settings.load`. Which settings a run may override is declared once,
+in `OVERRIDES`: the CLI's options, the DAGs' params and `pipeline.steps.settings_from_params` are all
+built from it. Secrets (the OpenAI key) are not settings: the
 summarizer reads them itself at call time, so they never travel in XCom, logs or the catalog.
 """
 
@@ -19,6 +21,22 @@ MIN_WHISPER_CHUNK_S = 60.0
 
 class SettingsError(ValueError):
     """A setting has a value tubescribe cannot use."""
+
+
+@dataclass(frozen=True)
+class Override:
+    """A setting one run may override (a CLI option, a DAG param); None in a run means the environment's."""
+
+    name: str  # the Settings field, the DAG param and (with '-' for '_') the CLI option
+    help: str
+    choices: tuple[str, ...] = ()  # empty: any text
+
+
+# Every run-time override, declared once. A value is text (or None); Settings.load validates it.
+OVERRIDES = (
+    Override("summarizer", "Summarizer backend (local runs offline)", SUMMARIZERS),
+    Override("whisper_model", "faster-whisper model name or local path"),
+)
 
 
 def _env(name: str, default: str) -> str:
@@ -172,6 +190,10 @@ class Settings:
             raise SettingsError("batch size must be at least 1")
         if self.catalog_url and not self.lake_data_url:
             raise SettingsError("TUBESCRIBE_CATALOG_URL needs TUBESCRIBE_LAKE_DATA_URL (where the lake's files go)")
+
+    def run_overrides(self) -> dict[str, Any]:
+        """These settings' values of every override: what a run hands on to its DAG (`Settings.load(**...)`)."""
+        return {override.name: getattr(self, override.name) for override in OVERRIDES}
 
     def transcription_workers(self) -> int:
         """Parallel transcription processes: one per core (at most 4) on CPU, one on a GPU, unless set."""

@@ -21,7 +21,7 @@ import typer
 from rich.console import Console
 
 from tubescribe.errors import TubescribeError
-from tubescribe.settings import Settings, SettingsError
+from tubescribe.settings import OVERRIDES, Settings, SettingsError
 
 app = typer.Typer(
     help="Turn video channels into a DuckDB catalog of transcripts, summaries and topics.",
@@ -37,6 +37,27 @@ catalog_app = typer.Typer(help="Look after the catalog: move it into DuckLake, c
 app.add_typer(catalog_app, name="catalog")
 
 DATE = ["%Y-%m-%d"]
+
+
+def _override(name: str) -> Any:
+    """The option of one run-time settings override, built from its one declaration (settings.OVERRIDES)."""
+    [override] = [o for o in OVERRIDES if o.name == name]
+    choices = override.choices
+    if not choices:
+        return typer.Option(help=override.help)
+
+    def parse(value: str) -> str:
+        if value not in choices:
+            raise typer.BadParameter(f"{value!r} is not one of {', '.join(map(repr, choices))}")
+        return value
+
+    return typer.Option(
+        help=override.help, metavar=f"<{'|'.join(choices)}>", parser=parse, autocompletion=lambda: list(choices)
+    )
+
+
+Summarizer = Annotated[str | None, _override("summarizer")]
+WhisperModel = Annotated[str | None, _override("whisper_model")]
 
 
 class QueryFormat(StrEnum):
@@ -106,8 +127,8 @@ def ingest(
     since: Annotated[datetime | None, typer.Option(formats=DATE, help="First publish date, inclusive")] = None,
     until: Annotated[datetime | None, typer.Option(formats=DATE, help="Last publish date, inclusive")] = None,
     limit: Annotated[int | None, typer.Option(min=1, help="At most this many videos per URL, newest first")] = None,
-    summarizer: Annotated[str | None, typer.Option(help="local (offline) or openai")] = None,
-    whisper_model: Annotated[str | None, typer.Option(help="faster-whisper model name or local path")] = None,
+    summarizer: Summarizer = None,
+    whisper_model: WhisperModel = None,
 ) -> None:
     """Run the backfill DAG in-process for URLS and load the results into the catalog."""
     from tubescribe.cli.runner import ingest as run_ingest
@@ -119,7 +140,7 @@ def ingest(
 
 @app.command()
 def resummarize(
-    summarizer: Annotated[str | None, typer.Option(help="local (offline) or openai")] = None,
+    summarizer: Summarizer = None,
     where: Annotated[
         str | None, typer.Option(help="SQL filter over video_overview, e.g. \"channel = 'Fireship'\"")
     ] = None,
@@ -226,7 +247,7 @@ def show(video_id: str) -> None:
 
 @app.command()
 def demo(
-    summarizer: Annotated[str | None, typer.Option(help="local (offline) or openai")] = None,
+    summarizer: Summarizer = None,
 ) -> None:
     """Serve the bundled sample channel on 127.0.0.1, ingest it, and print the catalog."""
     from tubescribe.cli.runner import demo as run_demo

@@ -26,6 +26,7 @@ from tubescribe import credentials
 from tubescribe.errors import TubescribeError
 from tubescribe.orchestration.pools import CATALOG_POOL, NETWORK_POOL
 from tubescribe.pipeline import steps as pipeline
+from tubescribe.settings import OVERRIDES, Override
 
 # The task-level retry (see above): every task gets it; stages skip finished work, so a retry resumes.
 TASK_RETRIES: dict[str, Any] = {
@@ -47,13 +48,14 @@ SUMMARIZE_TIMEOUT = timedelta(hours=1)
 LOAD_TIMEOUT = timedelta(minutes=30)
 REPORT_TIMEOUT = timedelta(minutes=5)
 
-# Run-time overrides of settings, shared by both DAGs (None: use the environment's setting).
-SETTING_PARAMS = {
-    "summarizer": Param(
-        None, type=["null", "string"], enum=[None, "local", "openai"], description="Summarizer backend"
-    ),
-    "whisper_model": Param(None, type=["null", "string"], description="faster-whisper model name or local path"),
-}
+
+def _param(override: Override) -> Param:
+    schema: dict[str, Any] = {"enum": [None, *override.choices]} if override.choices else {}
+    return Param(None, type=["null", "string"], description=override.help, **schema)
+
+
+# Run-time overrides of settings (settings.OVERRIDES), shared by the DAGs (None: use the environment's setting).
+SETTING_PARAMS = {override.name: _param(override) for override in OVERRIDES}
 
 
 def _airflow_connection(conn_id: str) -> credentials.Credential | None:

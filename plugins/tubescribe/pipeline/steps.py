@@ -18,15 +18,12 @@ from tubescribe.errors import Kind, TubescribeError, classify
 from tubescribe.pipeline import progress
 from tubescribe.pipeline.batch import Outcome, run_stage, video_platform
 from tubescribe.pipeline.platforms import block, blocked, client_options, platform_of, slot
-from tubescribe.settings import Settings
+from tubescribe.settings import OVERRIDES, Settings
 from tubescribe.stages.channels import Channel, load_channels
 from tubescribe.stages.discover import DiscoverError, list_channel, select
 from tubescribe.store import Store
 
 log = logging.getLogger(__name__)
-
-# DAG params that are settings overrides (None means "use the environment's").
-SETTING_PARAMS = ("summarizer", "whisper_model")
 
 
 class PlatformBlocked(TubescribeError):
@@ -40,9 +37,9 @@ class IngestFailed(TubescribeError):
 
 
 def settings_from_params(params: dict[str, Any] | None) -> Settings:
-    """Settings for a DAG run: the environment's, with the run's overrides."""
+    """Settings for a DAG run: the environment's, with the run's overrides (settings.OVERRIDES; None: unset)."""
     params = params or {}
-    return Settings.load(**{name: params.get(name) for name in SETTING_PARAMS})
+    return Settings.load(**{override.name: params.get(override.name) for override in OVERRIDES})
 
 
 def _date(value: Any) -> date | None:

@@ -21,12 +21,8 @@ from openai_support import (
 from tubescribe.contract import json_schema, parse_summary
 from tubescribe.records import SummaryRecord
 from tubescribe.stages.summarize.openai import prompt
-from tubescribe.stages.summarize.openai.summarizer import (
-    ContextLengthError,
-    SummaryContractError,
-    SummaryRefusedError,
-    TruncatedAnswerError,
-)
+from tubescribe.stages.summarize.openai.client import ContextLengthError, SummaryRefusedError, TruncatedAnswerError
+from tubescribe.stages.summarize.openai.summarizer import SummaryContractError
 
 pytestmark = pytest.mark.usefixtures("openai_env")
 

@@ -149,7 +149,6 @@ def template_fingerprint() -> str:
     return hashlib.sha256("\0".join(texts).encode()).hexdigest()
 
 
-
 def estimate_tokens(text: str) -> int:
     """Rough token count, the larger of words x 1.3 and characters / 4 (no tokenizer for unknown models)."""
     return math.ceil(max(len(text.split()) * 1.3, len(text) / 4))

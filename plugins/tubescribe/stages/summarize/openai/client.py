@@ -1,0 +1,291 @@
+"""One chat completion from an OpenAI-compatible server: retries, structured-output negotiation, its errors as ours.
+
+The SDK's own retries are off (`max_retries=0`) so there is one cap on attempts, ours. A server that
+rejects structured output is asked again in the next format of `FORMATS`, for good. What the server
+said is turned into our errors here, each with its kind; which server and key is `endpoint.py`'s, and
+what the answer means is `summarizer.py`'s.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
+from typing import TYPE_CHECKING, Any
+
+from tubescribe.errors import Kind
+from tubescribe.settings import Settings
+from tubescribe.stages.summarize.base import SummarizeError
+from tubescribe.stages.summarize.openai import prompt
+from tubescribe.stages.summarize.openai.endpoint import (
+    CONNECTION_ID,
+    DEFAULT_BASE_URL,
+    KEYLESS_PLACEHOLDER,
+    key_and_base_url,
+    public_url,
+)
+
+if TYPE_CHECKING:
+    import openai
+
+log = logging.getLogger(__name__)
+
+# Tried in order when a server rejects structured output; the first it accepts is kept.
+FORMATS = ("json_schema", "json_object", "plain")
+RETRYABLE_STATUS = frozenset({408, 409, 429})
+NOT_A_COMPLETION = (
+    "answered with something that is not a chat completion: is the base URL an OpenAI-compatible "
+    "endpoint (usually ending in /v1)?"
+)
+_CONTEXT_RE = re.compile(
+    r"context[ _-]?(length|window)|maximum context|too many tokens|prompt is too long", re.IGNORECASE
+)
+_FORMAT_RE = re.compile(r"response_format|json_schema|json_object|structured output", re.IGNORECASE)
+
+
+class SummaryRefusedError(SummarizeError):
+    """The model (or the server's content filter) refused to summarize."""
+
+    kind = Kind.PERMANENT
+
+
+class ContextLengthError(SummarizeError):
+    """The request does not fit the model's context window."""
+
+    kind = Kind.PERMANENT
+
+
+class TruncatedAnswerError(SummarizeError):
+    """The answer was cut off at the server's output token limit."""
+
+    kind = Kind.PERMANENT
+
+
+@dataclass
+class Tally:
+    """Tokens the server counted over every request of one summary, when it says."""
+
+    tokens_in: int | None = None
+    tokens_out: int | None = None
+
+    def add(self, usage: Any) -> None:
+        if usage is None:
+            return
+        self.tokens_in = (self.tokens_in or 0) + (getattr(usage, "prompt_tokens", 0) or 0)
+        self.tokens_out = (self.tokens_out or 0) + (getattr(usage, "completion_tokens", 0) or 0)
+
+
+class ChatClient:
+    """Chat completions from one server and model, retried up to `max_attempts` times."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        max_attempts: int,
+        retry_base_s: float,
+        max_delay_s: float,
+        chunk_tokens: int,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self.settings = settings
+        self.model = settings.openai_model
+        self.max_attempts = max_attempts
+        self.retry_base_s = retry_base_s
+        self.max_delay_s = max_delay_s
+        self.chunk_tokens = chunk_tokens  # only named in the advice of a ContextLengthError
+        self._sleep = sleep
+        self._format = 0  # index into FORMATS; only ever moves forward
+        self._client: openai.OpenAI | None = None
+
+    def complete(self, messages: list[prompt.Message], label: str, tally: Tally) -> str:
+        """The text of one chat completion, retrying transient failures up to `max_attempts` times."""
+        import openai
+
+        client = self._connect()
+        attempt = 0
+        while True:
+            attempt += 1
+            log.info(
+                "%s: request attempt %d/%d, model %s, ~%d prompt tokens, format %s",
+                label,
+                attempt,
+                self.max_attempts,
+                self.model,
+                prompt.estimate_messages(messages),
+                FORMATS[self._format],
+            )
+            try:
+                completion = client.chat.completions.create(**self._request(messages))
+            except openai.APIStatusError as exc:
+                if exc.status_code in (400, 422) and _is_context_error(exc):
+                    raise ContextLengthError(
+                        f"{label}: the request (~{prompt.estimate_messages(messages)} tokens) does not fit the "
+                        f"context window of {self.model}: lower chunk_tokens (now {self.chunk_tokens}) or set "
+                        "TUBESCRIBE_OPENAI_FEW_SHOT=false"
+                    ) from None
+                # 422: some proxies (LiteLLM) use it, rather than 400, for parameters they do not support.
+                if exc.status_code in (400, 422) and _is_format_error(exc) and self._format < len(FORMATS) - 1:
+                    self._format += 1
+                    log.warning(
+                        "%s: server rejected structured output, falling back to %s", label, FORMATS[self._format]
+                    )
+                    attempt -= 1  # not a failed attempt: the same request, asked differently
+                    continue
+                if not _is_retryable(exc):
+                    raise self._status_error(exc, label) from None
+                failure, asked_wait = f"HTTP {exc.status_code}", _retry_after(exc.response)
+            except openai.APIConnectionError as exc:  # includes APITimeoutError
+                failure = "timed out" if isinstance(exc, openai.APITimeoutError) else "connection failed"
+                asked_wait = None
+            except openai.APIError as exc:
+                raise SummarizeError(f"{label}: unusable reply from {self._where()}: {self._clean(str(exc))}") from None
+            except json.JSONDecodeError:
+                raise SummarizeError(f"{label}: {self._where()} {NOT_A_COMPLETION}") from None
+            else:
+                usage = getattr(completion, "usage", None)
+                tally.add(usage)
+                _warn_if_truncated_prompt(usage, prompt.estimate_messages(messages), label)
+                return _answer_text(completion, label)
+            if attempt >= self.max_attempts:
+                raise SummarizeError(f"{label}: gave up after {attempt} attempts, the last {failure} ({self._where()})")
+            delay = self._delay(attempt, asked_wait)
+            log.warning("%s: attempt %d %s, retrying in %.2f s", label, attempt, failure, delay)
+            self._sleep(delay)
+
+    def _request(self, messages: list[prompt.Message]) -> dict[str, Any]:
+        request: dict[str, Any] = {"model": self.model, "messages": messages}
+        if FORMATS[self._format] == "json_schema":
+            request["response_format"] = prompt.as_json_schema_format()
+        elif FORMATS[self._format] == "json_object":
+            request["response_format"] = {"type": "json_object"}
+        return request
+
+    def _delay(self, attempt: int, asked_wait: float | None) -> float:
+        """Seconds before the next attempt: the server's Retry-After when given, else exponential backoff."""
+        wait = self.retry_base_s * 2 ** (attempt - 1) if asked_wait is None else asked_wait
+        return min(max(wait, 0.0), self.max_delay_s)
+
+    def _status_error(self, exc: openai.APIStatusError, label: str) -> SummarizeError:
+        where = self._where()
+        if exc.status_code == 401:
+            return SummarizeError(
+                f"{label}: {where} rejected the API key (HTTP 401): check OPENAI_API_KEY "
+                f"or the password of the Airflow connection {CONNECTION_ID!r}",
+                kind=Kind.PERMANENT,
+            )
+        if exc.status_code == 429:  # not retryable: out of quota
+            return SummarizeError(
+                f"{label}: {where} says the account is out of quota (HTTP 429): check its billing", kind=Kind.BLOCKED
+            )
+        if exc.status_code == 404:
+            return SummarizeError(
+                f"{label}: {where} answered 404: check the model name {self.model!r} and the base URL"
+            )
+        return SummarizeError(
+            f"{label}: {where} refused the request (HTTP {exc.status_code}): {self._clean(_message(exc))}"
+        )
+
+    def _connect(self) -> openai.OpenAI:
+        """The SDK client, made on first use so the key is read at call time, not at construction."""
+        if self._client is None:
+            import openai
+
+            key, base_url = key_and_base_url(self.settings)
+            self._client = openai.OpenAI(
+                api_key=key, base_url=base_url, max_retries=0, timeout=self.settings.openai_timeout_s
+            )
+        return self._client
+
+    def _where(self) -> str:
+        return public_url(str(self._client.base_url) if self._client is not None else DEFAULT_BASE_URL)
+
+    def _clean(self, text: str) -> str:
+        """Server-provided text with the key scrubbed out, in case the server echoes it."""
+        key = self._client.api_key if self._client is not None else ""
+        if key and key != KEYLESS_PLACEHOLDER:
+            text = text.replace(key, "<redacted>")
+        return text[:500]
+
+
+def _warn_if_truncated_prompt(usage: Any, estimate: int, label: str) -> None:
+    """Say so when the server read far fewer tokens than were sent: it likely cut the prompt to fit its context."""
+    counted = getattr(usage, "prompt_tokens", None)
+    if isinstance(counted, int) and estimate > 1000 and counted < estimate / 2:
+        log.warning(
+            "%s: the server counted %d prompt tokens for a prompt of ~%d: it may have cut the transcript to fit "
+            "its context window (Ollama: raise num_ctx) or lower chunk_tokens",
+            label,
+            counted,
+            estimate,
+        )
+
+
+def _answer_text(completion: Any, label: str) -> str:
+    choices = getattr(completion, "choices", None)
+    choice = choices[0] if isinstance(choices, list) and choices else None
+    message = getattr(choice, "message", None)
+    if choice is None or message is None:
+        raise SummarizeError(f"{label}: the server {NOT_A_COMPLETION}")
+    refusal = getattr(message, "refusal", None)
+    if refusal or choice.finish_reason == "content_filter":
+        reason = f": {str(refusal)[:300]}" if refusal else " (content filter)"
+        raise SummaryRefusedError(f"{label}: the model refused to summarize{reason}")
+    if choice.finish_reason == "length":
+        raise TruncatedAnswerError(
+            f"{label}: the answer was cut off at the server's output token limit (finish_reason=length); "
+            "raise the server's output limit or use a model that writes shorter answers"
+        )
+    content = getattr(message, "content", None)
+    return content if isinstance(content, str) else ""
+
+
+def _message(exc: openai.APIStatusError) -> str:
+    body = exc.body
+    if isinstance(body, dict) and isinstance(body.get("error"), dict):
+        body = body["error"]
+    if isinstance(body, dict) and body.get("message"):
+        return str(body["message"])
+    return exc.message
+
+
+def _is_context_error(exc: openai.APIStatusError) -> bool:
+    return exc.code == "context_length_exceeded" or bool(_CONTEXT_RE.search(_message(exc)))
+
+
+def _is_format_error(exc: openai.APIStatusError) -> bool:
+    return exc.param == "response_format" or bool(_FORMAT_RE.search(_message(exc)))
+
+
+def _is_retryable(exc: openai.APIStatusError) -> bool:
+    if exc.code == "insufficient_quota":
+        return False
+    return exc.status_code in RETRYABLE_STATUS or exc.status_code >= 500
+
+
+def _retry_after(response: Any) -> float | None:
+    """The wait a response asks for (Retry-After as seconds or an HTTP date, or retry-after-ms), if any."""
+    headers = getattr(response, "headers", None)
+    if headers is None:
+        return None
+    if milliseconds := headers.get("retry-after-ms"):
+        try:
+            return float(milliseconds) / 1000
+        except ValueError:
+            pass
+    value = headers.get("retry-after")
+    if not value:
+        return None
+    try:
+        return float(value)
+    except ValueError:
+        pass
+    try:
+        return (parsedate_to_datetime(value) - datetime.now(UTC)).total_seconds()
+    except (TypeError, ValueError):
+        return None

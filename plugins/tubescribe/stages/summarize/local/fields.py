@@ -1,8 +1,11 @@
 """The local summarizer's computer-science lexicon: which words place a video in which of the twelve
 general fields, how hard each field reads, and which fields go together.
 
-Written by hand from general CS vocabulary, never tuned to particular videos (like `local_lexicon.py`,
+Written by hand from general CS vocabulary, never tuned to particular videos (like `lexicon.py`,
 which holds the word lists for topic tags). Terms are lower case, words joined by single spaces.
+
+Over 300 lines because it is one table of data with no logic beyond `_weighted`: twelve fields of
+terms, their depth and their kin. Split up, a field's terms would be read apart from its weights.
 """
 
 from __future__ import annotations

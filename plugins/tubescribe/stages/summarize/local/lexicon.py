@@ -2,7 +2,7 @@
 
 The lists are general English and general computer-science vocabulary, written by hand; they
 must not be tuned to particular videos. Terms are lower case, words joined by single spaces.
-The lexicon that places a video in the twelve general fields is in `local_fields.py`.
+The lexicon that places a video in the twelve general fields is in `fields.py`.
 """
 
 from __future__ import annotations

@@ -59,6 +59,17 @@ def check_channel_url(url: str) -> str:
     return url
 
 
+def public_url(url: str) -> str:
+    """`url` as users open it: without the `#__youtubedl_smuggle=…` fragment yt-dlp adds for its own extractors.
+
+    Feed items come with their <guid> smuggled into the item URL; `video_id` reads it from the listing, and
+    nothing downstream (the download, the catalog, exports, links) needs it.
+    """
+    from yt_dlp.utils import unsmuggle_url
+
+    return str(unsmuggle_url(url, None)[0])
+
+
 def _slug(text: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")[:60]
 
@@ -181,7 +192,7 @@ def list_channel(url: str, ydl_options: dict[str, Any] | None = None) -> list[Vi
         video = Video(
             video_id=video_id(entry, entry_extractor, channel_url),
             title=clean_text(str(entry.get("title") or entry.get("id") or video_url)),
-            url=str(video_url),
+            url=public_url(str(video_url)),
             channel_id=channel_id,
             channel_title=channel_title,
             channel_url=channel_url,

@@ -101,6 +101,7 @@ def _run_one(
     if where and reason:
         _record(store, video_id, stage, Kind.BLOCKED, "PlatformBlocked", f"{where} is blocked for now: {reason}")
         return
+    _started(store, video_id, stage)
     started, started_at = time.perf_counter(), datetime.now(UTC)
     for attempt in range(retries + 1):
         try:
@@ -127,9 +128,18 @@ def _run_one(
             progress.emit(video_id, stage, "skipped", "already done")
         else:
             seconds = outcome.seconds if outcome.seconds is not None else time.perf_counter() - started
-            progress.emit(video_id, stage, "done", f"{outcome.detail} in {seconds:.1f} s")
+            progress.emit(video_id, stage, "done", f"{outcome.detail} in {seconds:.1f} s", audio_s=outcome.audio_s)
             _timing(store, video_id, stage, run_id, started_at, started, "done", outcome)
         break
+
+
+def _started(store: Store, video_id: str, stage: str) -> None:
+    """Say a video entered the stage, with its title and length for a display that is watching."""
+    # Only read the video's record when someone shows it: under a scheduler nobody listens, and with a
+    # shared store the read is a request per video.
+    video = store.video(video_id) if progress.listening() else None
+    title, audio_s = (video.title, video.duration_s) if video else ("", None)
+    progress.emit(video_id, stage, "started", title=title or "", audio_s=audio_s)
 
 
 def _record(store: Store, video_id: str, stage: str, kind: Kind, error_class: str, message: str) -> None:

@@ -7,7 +7,6 @@ import functools
 import logging
 import os
 import time
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -60,34 +59,27 @@ def resummarize(settings: Settings, where: str | None, console: Console) -> bool
     return run(settings, "tubescribe_resummarize", {"where": where}, console, nothing="no loaded video matched --where")
 
 
+# The stages whose progress a DAG's run shows, in the order a video goes through them.
+STAGES = {
+    "tubescribe_backfill": ("download", "transcribe", "summarize", "load"),
+    "tubescribe_nightly": ("download", "transcribe", "summarize", "load"),
+    "tubescribe_resummarize": ("summarize", "load"),
+}
+
+
 def run(settings: Settings, dag_id: str, conf: dict[str, Any], console: Console, *, nothing: str) -> bool:
     """Run a DAG with live progress, then print what landed; True if all of it landed.
 
     In this process by default; on the deployed Airflow at TUBESCRIBE_AIRFLOW_API_URL when that is set.
     """
     conf = {**conf, "summarizer": settings.summarizer, "whisper_model": settings.whisper_model}
-    selected: list[str] = []
-    settled: list[str] = []
-    failed: dict[str, str] = {}
-    # Bound to the terminal now: while the DAG runs in-process, stdout is redirected to Airflow's log file.
-    term = Console(file=console.file, force_terminal=console.is_terminal, width=console.width)
-
-    def show(event: progress.Event) -> None:
-        if event.stage in ("discover", "select") and event.status == "done":
-            selected.append(event.video_id)
-        if event.stage == "discover" and event.status == "skipped":
-            settled.append(event.video_id)
-        if event.status == "failed":
-            failed[event.video_id] = f"{event.stage}: {event.detail}"
-            term.print(f"[red]✗[/red] {event.stage:<10} {escape(event.video_id)}  {escape(event.detail)}")
-        else:
-            mark = "[green]✓[/green]" if event.status == "done" else "[dim]·[/dim]"
-            term.print(f"{mark} {event.stage:<10} {escape(event.video_id)}  [dim]{escape(event.detail)}[/dim]")
-
+    tally = progress.Tally(STAGES[dag_id])
+    display = terminal.RunDisplay(console, tally)
     if settings.airflow_api_url:
-        state, logs = _run_remote(settings.airflow_api_url, dag_id, conf, show, console)
+        state, logs = _run_remote(settings.airflow_api_url, dag_id, conf, display, console)
     else:
-        state, logs = _run_here(settings, dag_id, conf, show, console)
+        state, logs = _run_here(settings, dag_id, conf, display, console)
+    selected, settled, failed = tally.selected, tally.settled, tally.failed
     if selected:
         print_landed(console, settings, selected)
     elif settled and not failed:
@@ -101,7 +93,7 @@ def run(settings: Settings, dag_id: str, conf: dict[str, Any], console: Console,
 
 
 def _run_here(
-    settings: Settings, dag_id: str, conf: dict[str, Any], show: Callable[[progress.Event], None], console: Console
+    settings: Settings, dag_id: str, conf: dict[str, Any], display: terminal.RunDisplay, console: Console
 ) -> tuple[str, str]:
     """`dag.test()` in this process; the stages' own events are the progress. Returns (state, where the log is)."""
     from tubescribe.orchestration import embedded as airflow_env
@@ -109,9 +101,9 @@ def _run_here(
     airflow_env.configure(settings)
     with console.status("preparing Airflow (first run only takes a few seconds)"):
         airflow_env.initialise(settings)
-    stop = progress.listen(show)
+    stop = progress.listen(display.show)
     try:
-        with _quiet_airflow(settings):
+        with display, _quiet_airflow(settings):
             state = airflow_env.run_dag(dag_id, conf)
     finally:
         stop()
@@ -119,9 +111,11 @@ def _run_here(
 
 
 def _run_remote(
-    api_url: str, dag_id: str, conf: dict[str, Any], show: Callable[[progress.Event], None], console: Console
+    api_url: str, dag_id: str, conf: dict[str, Any], display: terminal.RunDisplay, console: Console
 ) -> tuple[str, str]:
-    """Trigger the DAG on the deployed Airflow and follow it to the end. Returns (state, where the logs are)."""
+    """Trigger the DAG on the deployed Airflow and follow it to the end, in the same display as a run here.
+
+    Returns (state, where the logs are)."""
     from tubescribe.orchestration import remote
 
     try:
@@ -129,8 +123,9 @@ def _run_remote(
             run = remote.start(api_url, dag_id, conf, client=client)
             console.print(f"triggered {dag_id} run {escape(run.run_id)} on {escape(api_url)}")
             try:
-                for event in run.events():
-                    show(event)
+                with display:
+                    for event in run.events():
+                        display.show(event)
             except KeyboardInterrupt:
                 # The run belongs to the deployment now: stopping the CLI does not stop it.
                 console.print(f"\nstopped following; run {escape(run.run_id)} goes on in Airflow at {escape(api_url)}")

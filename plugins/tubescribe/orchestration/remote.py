@@ -2,7 +2,10 @@
 
 `tubescribe ingest` sends its run here when TUBESCRIBE_AIRFLOW_API_URL is set: the DAG runs on the
 deployment's scheduler and workers, and the CLI follows it by polling the run's task instances and the
-ids their tasks return (XCom), turning them into the same `progress.Event`s the stages emit in-process.
+ids their tasks return (XCom), turning them into the same `progress.Event`s the stages emit in-process:
+a running (mapped) task is "started" under its label (`transcribe[2]`), each video its finished task
+returned is "done", and the task then "ended". Titles and audio lengths stay on the workers, so the
+display's estimate is counted in videos.
 The credentials (TUBESCRIBE_AIRFLOW_USERNAME / TUBESCRIBE_AIRFLOW_PASSWORD) are read from the environment
 when the client logs in, and are never logged, printed or kept beyond the token they buy.
 """
@@ -212,13 +215,15 @@ class RemoteRun:
         stage = PASSES_IDS.get(ti.task_id, ti.task_id)
         where = f"on {ti.hostname}" if ti.hostname else ""
         if ti.state == "running":
-            yield Event(ti.label, stage, "running", f"try {ti.try_number} {where}".strip())
+            yield Event(ti.label, stage, "started", f"try {ti.try_number} {where}".strip())
         elif ti.state == "up_for_retry":
             yield Event(ti.label, stage, "retrying", f"try {ti.try_number} {where} ended; Airflow retries it".strip())
         elif ti.state == "failed":
             yield Event(ti.label, stage, "failed", f"task failed {where}; its log is in the Airflow UI".strip())
         elif ti.state == "success":
             yield from self._landed(ti, stage, where)
+            # The task is no longer in flight; its videos came as their own events.
+            yield Event(ti.label, stage, "ended", where)
 
     def _landed(self, ti: TaskInstance, stage: str, where: str) -> Iterator[Event]:
         value = self.client.return_value(self.dag_id, self.run_id, ti.task_id, ti.map_index)

@@ -104,6 +104,19 @@ def test_a_title_with_markup_is_shown_as_written_and_links_nothing() -> None:
     assert f"{ESC}]8;" not in out.getvalue()  # no live hyperlink
 
 
+def test_a_long_title_is_cut_to_one_line_and_the_display_keeps_its_height() -> None:
+    clock = Clock()
+    console, out = terminal(width=80)
+    with RunDisplay(console, Tally(STAGES, clock=clock)) as display:
+        display.show(Event("a", "discover", "done", "A video"))
+        display.show(Event("a", "transcribe", "started", title="very long title " * 20, audio_s=100))
+        frame = last_frame(out.getvalue())
+    # The video now, a row per stage, the footer; nothing wider than the terminal.
+    assert len(frame.splitlines()) == 1 + len(STAGES) + 1, frame
+    assert "very long title very" in frame and "…" in frame.splitlines()[0], frame
+    assert max(map(len, frame.splitlines())) <= 80, frame
+
+
 def test_in_a_pipe_each_finished_stage_is_one_plain_line() -> None:
     clock = Clock()
     console, out = pipe()

@@ -62,7 +62,6 @@ def resummarize(settings: Settings, where: str | None, console: Console) -> bool
 # The stages whose progress a DAG's run shows, in the order a video goes through them.
 STAGES = {
     "tubescribe_backfill": ("download", "transcribe", "summarize", "load"),
-    "tubescribe_nightly": ("download", "transcribe", "summarize", "load"),
     "tubescribe_resummarize": ("summarize", "load"),
 }
 

@@ -302,8 +302,9 @@ class RunDisplay:
                 rows.add_row(Text(f"{stage:<10}"), bar, line)
             now = Table.grid(padding=(0, 1))
             for stage, what, seconds in tally.current()[:3]:
-                now.add_row(Spinner("dots", style="cyan"), Text(f"{stage:<10}"), safe(what, "bold"),
-                            Text(clock(seconds), "dim"))  # fmt: skip
+                title = safe(what, "bold")
+                title.no_wrap, title.overflow = True, "ellipsis"  # a long title must not grow the display
+                now.add_row(Spinner("dots", style="cyan"), Text(f"{stage:<10}"), title, Text(clock(seconds), "dim"))
             footer = Text(f"elapsed {clock(tally.elapsed())}", "dim")
             estimate = tally.estimate()
             if estimate is not None and estimate.total:

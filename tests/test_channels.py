@@ -9,7 +9,17 @@ from datetime import date
 import pytest
 
 from tubescribe.settings import Settings
-from tubescribe.stages.channels import Channel, ChannelsFileError, add_channel, load_channels, remove_channel
+from tubescribe.stages.channels import (
+    Channel,
+    ChannelsFileError,
+    add_channel,
+    canonical_url,
+    channel_key,
+    load_channels,
+    register_channel,
+    remove_channel,
+    rule_changes,
+)
 from tubescribe.stages.discover import DiscoverError
 
 FEED = "https://example.com/feed.xml"
@@ -75,10 +85,10 @@ def test_removing_an_unregistered_channel_returns_false(settings: Settings) -> N
 
 
 # -- duplicates and refused URLs -------------------------------------------------------------------
-def test_duplicate_add_returns_false(settings: Settings) -> None:
+def test_duplicate_add_returns_false_and_gives_the_channel_the_new_rules(settings: Settings) -> None:
     add_channel(settings, Channel(FEED))
     assert add_channel(settings, Channel(FEED, max_videos=2)) is False
-    assert load_channels(settings) == [Channel(FEED)]
+    assert load_channels(settings) == [Channel(FEED, max_videos=2)]
 
 
 def test_duplicate_with_surrounding_whitespace_returns_false(settings: Settings) -> None:
@@ -105,6 +115,114 @@ def test_add_never_writes_a_file_it_cannot_read_back(settings: Settings) -> None
     with contextlib.suppress(DiscoverError, ValueError):
         add_channel(settings, Channel("https://example.com/fe\ned.xml"))
     assert load_channels(settings)[0] == Channel(FEED)
+
+
+# -- one channel, however its URL is spelled --------------------------------------------------------
+@pytest.mark.parametrize(
+    "spelled",
+    [
+        "https://www.youtube.com/@fireship/",
+        "http://www.youtube.com/@fireship",
+        "https://youtube.com/@fireship",
+        "https://m.youtube.com/@fireship",
+        "https://www.youtube.com/@fireship/videos",
+        "https://www.youtube.com/@fireship/featured/",
+        "https://www.youtube.com/@fireship/streams",
+        "https://www.youtube.com/@fireship/shorts",
+    ],
+)
+def test_a_youtube_channel_spelled_another_way_is_the_same_channel(settings: Settings, spelled: str) -> None:
+    assert add_channel(settings, Channel(spelled)) is True
+    assert add_channel(settings, Channel(OTHER)) is False
+    assert load_channels(settings) == [Channel(OTHER)]  # stored as yt-dlp names it
+    assert remove_channel(settings, spelled) is True
+    assert load_channels(settings) == []
+
+
+@pytest.mark.parametrize(
+    ("url", "canonical"),
+    [
+        ("https://www.youtube.com/channel/UCsBjURrPoezykLs9EqgamOA/videos/", "https://www.youtube.com/channel/UCsBjURrPoezykLs9EqgamOA"),
+        ("https://m.youtube.com/playlist?list=PL0vfts4VzfNiI1BsIK5u7LpPaIDKMJIDN", "https://www.youtube.com/playlist?list=PL0vfts4VzfNiI1BsIK5u7LpPaIDKMJIDN"),
+        ("https://www.youtube.com/c/Fireship/home", "https://www.youtube.com/c/Fireship"),
+        # Not tabs of a channel: a playlist tab lists playlists, /live is the stream on now.
+        ("https://www.youtube.com/@fireship/playlists", "https://www.youtube.com/@fireship/playlists"),
+        ("https://www.youtube.com/@fireship/live", "https://www.youtube.com/@fireship/live"),
+        # Music pages are another extractor path in yt-dlp; another host keeps its URL as given.
+        ("https://music.youtube.com/channel/UC1", "https://music.youtube.com/channel/UC1"),
+        ("http://127.0.0.1:8123/feed.xml", "http://127.0.0.1:8123/feed.xml"),
+        ("https://example.com/feed/", "https://example.com/feed/"),
+    ],
+)  # fmt: skip
+def test_canonical_urls(url: str, canonical: str) -> None:
+    assert canonical_url(url) == canonical
+
+
+@pytest.mark.parametrize(
+    "spelled",
+    ["https://example.com/feed.xml/", "http://example.com/feed.xml", "https://EXAMPLE.com/feed.xml", "https://example.com:443/feed.xml"],
+)  # fmt: skip
+def test_a_feed_spelled_another_way_is_the_same_channel_and_keeps_its_first_url(
+    settings: Settings, spelled: str
+) -> None:
+    # A generic feed's URL is part of its videos' ids: the registered one stays as it was given.
+    add_channel(settings, Channel(FEED))
+    assert add_channel(settings, Channel(spelled, max_videos=4)) is False
+    assert load_channels(settings) == [Channel(FEED, max_videos=4)]
+
+
+def test_a_loopback_feed_stays_http_and_other_hosts_are_other_channels(settings: Settings) -> None:
+    feed = "http://127.0.0.1:8123/feed.xml"
+    assert add_channel(settings, Channel(feed)) is True
+    assert add_channel(settings, Channel(feed.replace("127.0.0.1", "localhost"))) is True
+    assert add_channel(settings, Channel("http://127.0.0.1:8124/feed.xml")) is True
+    assert [c.url for c in load_channels(settings)] == [
+        feed,
+        "http://localhost:8123/feed.xml",
+        "http://127.0.0.1:8124/feed.xml",
+    ]
+    # www. is YouTube's own alias; elsewhere it may be another site.
+    assert channel_key(FEED) != channel_key(FEED.replace("://", "://www."))
+
+
+def test_readding_with_other_rules_updates_them_and_returns_the_old_ones(settings: Settings) -> None:
+    old = Channel(OTHER, since=date(2024, 1, 1), max_videos=3, skip_shorts=True)
+    add_channel(settings, old)
+    new = Channel("https://youtube.com/@fireship/", max_videos=5, include="rust")
+    assert register_channel(settings, new) == old
+    assert load_channels(settings) == [Channel(OTHER, max_videos=5, include="rust")]
+    assert rule_changes(old, new) == [
+        ("since", date(2024, 1, 1), None),
+        ("max_videos", 3, 5),
+        ("include", None, "rust"),
+        ("skip_shorts", True, False),
+    ]
+
+
+def test_readding_with_the_same_rules_changes_nothing(settings: Settings) -> None:
+    add_channel(settings, Channel(FEED, max_videos=3))
+    add_channel(settings, Channel(OTHER))
+    written = settings.channels_file.read_bytes()
+    before = settings.channels_file.stat().st_mtime_ns
+    registered = register_channel(settings, Channel(f"{FEED}/", max_videos=3))
+    assert registered == Channel(FEED, max_videos=3) and rule_changes(registered, Channel(FEED, max_videos=3)) == []
+    assert settings.channels_file.read_bytes() == written
+    assert settings.channels_file.stat().st_mtime_ns == before, "nothing changed, so nothing is written"
+
+
+def test_a_registry_written_with_old_spellings_is_read_in_the_canonical_form(settings: Settings) -> None:
+    write_registry(
+        settings,
+        'version = 1\n[[channels]]\nurl = "http://youtube.com/@fireship/videos/"\nmax_videos = 2\n'
+        '[[channels]]\nurl = "https://www.youtube.com/@fireship"\nmax_videos = 9\n'
+        f'[[channels]]\nurl = "{FEED}/"\n',
+    )
+    # The same channel twice: the first entry's rules apply, once.
+    assert load_channels(settings) == [Channel(OTHER, max_videos=2), Channel(f"{FEED}/")]
+    assert add_channel(settings, Channel(FEED)) is False
+    assert load_channels(settings) == [Channel(OTHER, max_videos=2), Channel(f"{FEED}/")]
+    assert remove_channel(settings, "https://m.youtube.com/@fireship") is True
+    assert load_channels(settings) == [Channel(f"{FEED}/")]
 
 
 # -- malformed files -------------------------------------------------------------------------------

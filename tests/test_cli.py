@@ -199,6 +199,21 @@ def test_channels_add_list_remove(tmp_path: Path) -> None:
     assert "example.com" not in tubescribe(home, "channels", "list").stdout
 
 
+def test_channels_add_again_says_what_it_did(tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    added = tubescribe(home, "channels", "add", "https://m.youtube.com/@fireship/videos/", "--max-videos", "5")
+    assert added.returncode == 0 and added.stdout == "added https://www.youtube.com/@fireship\n"
+    same = tubescribe(home, "channels", "add", "http://youtube.com/@fireship", "--max-videos", "5")
+    assert same.stdout == "https://www.youtube.com/@fireship is already registered with these rules\n"
+    updated = tubescribe(home, "channels", "add", "https://www.youtube.com/@fireship/", "--skip-shorts")
+    assert updated.returncode == 0, updated.stderr
+    assert updated.stdout == (
+        "updated the rules of https://www.youtube.com/@fireship: max_videos 5 → none, skip_shorts false → true\n"
+    )
+    listed = tubescribe(home, "channels", "list").stdout
+    assert listed == "url\tsince\tmax videos\trules\nhttps://www.youtube.com/@fireship\t\t\tskip_shorts=True\n"
+
+
 # -- habits of a command-line tool (duckdb, sqlite-utils) ------------------------------------------------
 ENTRY = Path(sys.executable).parent / "tubescribe"
 

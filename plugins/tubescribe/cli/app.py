@@ -268,9 +268,12 @@ def channels_add(
     skip_shorts: Annotated[bool, typer.Option(help="Skip Shorts (a minute or less)")] = False,
     skip_live: Annotated[bool, typer.Option(help="Skip live streams and premieres")] = False,
 ) -> None:
-    """Register a channel for the nightly run, with rules for which of its videos to ingest."""
+    """Register a channel for the nightly run, with rules for which of its videos to ingest.
+
+    Adding a registered channel again (by any URL of it) gives it the rules of this command.
+    """
     from tubescribe.cli.terminal import print_line
-    from tubescribe.stages.channels import Channel, add_channel
+    from tubescribe.stages.channels import Channel, canonical_url, register_channel, rule_changes
 
     channel = Channel(
         url,
@@ -283,8 +286,22 @@ def channels_add(
         skip_shorts,
         skip_live,
     )
-    added = add_channel(_settings(), channel)
-    print_line(_out(), f"added {url}" if added else f"{url} is already registered")
+    before = register_channel(_settings(), channel)
+    if before is None:
+        print_line(_out(), f"added {canonical_url(url)}")
+    elif changes := rule_changes(before, channel):
+        told = ", ".join(f"{name} {_rule(old)} → {_rule(new)}" for name, old, new in changes)
+        print_line(_out(), f"updated the rules of {before.url}: {told}")
+    else:
+        print_line(_out(), f"{before.url} is already registered with these rules")
+
+
+def _rule(value: object) -> str:
+    if value is None:
+        return "none"
+    if isinstance(value, bool):
+        return str(value).lower()
+    return json.dumps(value, ensure_ascii=False) if isinstance(value, str) else str(value)
 
 
 @channels_app.command("list")

@@ -4,23 +4,32 @@ It lives where the artifacts do (the home, or `TUBESCRIBE_STORE_URL`), so a chan
 machine is what the nightly discover lists on another.
 
 The file is versioned (`version = 1`) so later releases can migrate it instead of guessing.
+
+One channel is registered once, however its URL is spelled: `channel_key` compares URLs the way
+yt-dlp treats them (YouTube's host variants, `http`, a trailing `/`, a channel tab such as `/videos`
+all name the same channel), and YouTube URLs are stored in one canonical form (`canonical_url`).
+Other URLs are stored as given: a generic feed's URL is part of its videos' ids (discover.feed_namespace).
 """
 
 from __future__ import annotations
 
 import dataclasses
 import json
+import logging
 import re
 import tomllib
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
+from urllib.parse import urlsplit
 
 from tubescribe.errors import TubescribeError
 from tubescribe.records import Video
 from tubescribe.settings import Settings
 from tubescribe.stages.discover import DiscoverError, check_channel_url
 from tubescribe.store import Blobs
+
+log = logging.getLogger(__name__)
 
 VERSION = 1
 KEY = "channels.toml"
@@ -61,6 +70,52 @@ class Channel:
         if self.skip_shorts and ("/shorts/" in video.url or (duration is not None and duration <= SHORTS_MAX_S)):
             return False
         return not (self.skip_live and video.live_status in ("is_live", "is_upcoming", "was_live", "post_live"))
+
+
+# The hosts yt-dlp's YouTube extractor rewrites to www.youtube.com (music.youtube.com it treats apart).
+YOUTUBE_HOSTS = ("youtube.com", "www.youtube.com", "m.youtube.com")
+# A channel's page, and the tabs of it that yt-dlp lists as part of the whole channel (`/@x` lists its
+# videos, shorts and streams; `/featured`, `/home` and `/about` list none of them on their own).
+_CHANNEL_PAGE = re.compile(
+    r"^(/(?:@[^/]+|channel/[^/]+|c/[^/]+|user/[^/]+))(?:/(?:featured|home|videos|streams|shorts|about))?/*$"
+)
+_DEFAULT_PORTS = {"http": 80, "https": 443}
+
+
+def canonical_url(url: str) -> str:
+    """The URL a channel is registered under: a YouTube URL in yt-dlp's form, any other URL as given."""
+    url = check_channel_url(url)
+    parts = urlsplit(url)
+    if (parts.hostname or "") not in YOUTUBE_HOSTS or parts.port is not None:
+        return url
+    page = _CHANNEL_PAGE.match(parts.path)
+    path = page.group(1) if page else parts.path.rstrip("/")
+    return f"https://www.youtube.com{path}" + (f"?{parts.query}" if parts.query else "")
+
+
+def channel_key(url: str) -> str:
+    """What two URLs of the same channel share: the canonical URL without scheme, default port or trailing `/`.
+
+    Only for comparing: a generic feed keeps the URL it was registered with, since its ids depend on it.
+    """
+    parts = urlsplit(canonical_url(url))
+    host = (parts.hostname or "").lower()
+    port = f":{parts.port}" if parts.port not in (None, _DEFAULT_PORTS.get(parts.scheme.lower())) else ""
+    query = f"?{parts.query}" if parts.query else ""
+    fragment = f"#{parts.fragment}" if parts.fragment else ""
+    return f"{host}{port}{parts.path.rstrip('/')}{query}{fragment}"
+
+
+RULES = ("since", "max_videos", "include", "exclude", "min_duration_s", "max_duration_s", "skip_shorts", "skip_live")
+
+
+def rule_changes(before: Channel, after: Channel) -> list[tuple[str, Any, Any]]:
+    """(rule, old value, new value) for every rule that differs between two registrations of a channel."""
+    return [
+        (name, getattr(before, name), getattr(after, name))
+        for name in RULES
+        if getattr(before, name) != getattr(after, name)
+    ]
 
 
 _FIELDS: dict[str, tuple[type, ...]] = {
@@ -104,7 +159,7 @@ def load_channels(settings: Settings) -> list[Channel]:
         ):
             raise ChannelsFileError(f"{path}: channel #{i} max_videos must be a positive whole number")
         try:
-            url = check_channel_url(str(entry["url"]))
+            url = canonical_url(str(entry["url"]))
         except DiscoverError as exc:
             raise ChannelsFileError(f"{path}: channel #{i}: {exc}") from None
         rules: dict[str, Any] = {}
@@ -124,7 +179,21 @@ def load_channels(settings: Settings) -> list[Channel]:
         if unknown:
             raise ChannelsFileError(f"{path}: channel #{i} has unknown keys: {', '.join(sorted(unknown))}")
         channels.append(Channel(url=url, since=since, max_videos=max_videos, **rules))
-    return channels
+    return _once_each(channels, str(path))
+
+
+def _once_each(channels: list[Channel], path: str) -> list[Channel]:
+    # A registry written before URLs were compared by channel may hold one channel twice; the first wins.
+    seen: set[str] = set()
+    kept = []
+    for channel in channels:
+        key = channel_key(channel.url)
+        if key in seen:
+            log.warning("%s: %s is registered twice; the first entry's rules apply", path, channel.url)
+            continue
+        seen.add(key)
+        kept.append(channel)
+    return kept
 
 
 def save_channels(settings: Settings, channels: list[Channel]) -> None:
@@ -149,9 +218,13 @@ def save_channels(settings: Settings, channels: list[Channel]) -> None:
     Blobs(settings).write(KEY, "\n".join(lines).encode("utf-8"))
 
 
-def add_channel(settings: Settings, channel: Channel) -> bool:
-    """Register a channel; False if its URL is already there."""
-    channel = dataclasses.replace(channel, url=check_channel_url(channel.url))
+def register_channel(settings: Settings, channel: Channel) -> Channel | None:
+    """Register a channel, or give an already registered one these rules; return its previous registration.
+
+    The previous registration is None for a new channel; equal to the new one (`rule_changes` empty)
+    when nothing changed, and then the file is not written. A registered channel keeps the URL it has.
+    """
+    channel = dataclasses.replace(channel, url=canonical_url(channel.url))
     for pattern in (channel.include, channel.exclude):
         if pattern is not None:
             try:
@@ -159,17 +232,27 @@ def add_channel(settings: Settings, channel: Channel) -> bool:
             except re.error as exc:
                 raise ChannelsFileError(f"{pattern!r} is not a valid regex: {exc}") from None
     channels = load_channels(settings)
-    if any(c.url == channel.url for c in channels):
-        return False
+    key = channel_key(channel.url)
+    for i, registered in enumerate(channels):
+        if channel_key(registered.url) == key:
+            updated = dataclasses.replace(channel, url=registered.url)
+            if updated != registered:
+                save_channels(settings, [*channels[:i], updated, *channels[i + 1 :]])
+            return registered
     save_channels(settings, [*channels, channel])
-    return True
+    return None
+
+
+def add_channel(settings: Settings, channel: Channel) -> bool:
+    """Register a channel (see `register_channel`); True if it was not registered before."""
+    return register_channel(settings, channel) is None
 
 
 def remove_channel(settings: Settings, url: str) -> bool:
-    """Unregister a channel; False if it was not registered."""
-    url = url.strip()
+    """Unregister a channel, by any URL of it; False if it was not registered."""
+    key = channel_key(url)
     channels = load_channels(settings)
-    kept = [c for c in channels if c.url != url]
+    kept = [c for c in channels if channel_key(c.url) != key]
     if len(kept) == len(channels):
         return False
     save_channels(settings, kept)

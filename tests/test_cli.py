@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 import os
 import subprocess
@@ -214,6 +216,24 @@ def test_channels_add_again_says_what_it_did(tmp_path: Path) -> None:
     assert listed == "url\tsince\tmax videos\trules\nhttps://www.youtube.com/@fireship\t\t\tskip_shorts=True\n"
 
 
+def test_search_prints_the_same_hits_as_csv_and_json(tmp_path: Path) -> None:
+    from sample_catalog import build_sample_catalog
+    from tubescribe.settings import Settings
+
+    home = tmp_path / "home"
+    build_sample_catalog(Settings.load(home=home))
+    as_json = tubescribe(home, "search", "--format", "json", "--limit", "3", "borrow checker")
+    as_csv = tubescribe(home, "search", "--format", "csv", "--limit", "3", "borrow checker")
+    assert as_json.returncode == 0 and as_csv.returncode == 0, as_json.stderr + as_csv.stderr
+    hits = json.loads(as_json.stdout)
+    rows = list(csv.DictReader(io.StringIO(as_csv.stdout)))
+    assert hits and len(rows) == len(hits) and "\r" not in as_csv.stdout
+    assert list(rows[0]) == list(hits[0])  # a hit's fields, in order
+    assert [(r["video_id"], r["link"], float(r["start_s"])) for r in rows] == [
+        (h["video_id"], h["link"], h["start_s"]) for h in hits
+    ]
+
+
 # -- habits of a command-line tool (duckdb, sqlite-utils) ------------------------------------------------
 ENTRY = Path(sys.executable).parent / "tubescribe"
 
@@ -304,7 +324,7 @@ def test_json_is_always_valid_and_one_rule(tmp_path: Path) -> None:
 
 def test_format_choices_are_in_the_help(tmp_path: Path) -> None:
     assert "--format <table|csv|json>" in tubescribe(tmp_path, "query", "--help").stdout
-    assert "--format <table|json>" in tubescribe(tmp_path, "search", "--help").stdout
+    assert "--format <table|csv|json>" in tubescribe(tmp_path, "search", "--help").stdout
     assert "<parquet|csv|jsonl>" in tubescribe(tmp_path, "export", "--help").stdout
     assert "--summarizer <local|openai>" in tubescribe(tmp_path, "ingest", "--help").stdout
 

@@ -60,14 +60,11 @@ Summarizer = Annotated[str | None, _override("summarizer")]
 WhisperModel = Annotated[str | None, _override("whisper_model")]
 
 
-class QueryFormat(StrEnum):
+class Format(StrEnum):
+    """How `query` and `search` print what they found (the choices show in --help and complete in the shell)."""
+
     table = "table"
     csv = "csv"
-    json = "json"
-
-
-class SearchFormat(StrEnum):
-    table = "table"
     json = "json"
 
 
@@ -173,7 +170,7 @@ def _sql_text(sql: str | None, file: Path | None) -> str:
 def query(
     sql: Annotated[str | None, typer.Argument(help="SQL to run (or use --file, or pipe it on stdin)")] = None,
     file: Annotated[Path | None, typer.Option("--file", "-f", help="Read the SQL from a file")] = None,
-    fmt: Annotated[QueryFormat, typer.Option("--format", help="How to print the rows")] = QueryFormat.table,
+    fmt: Annotated[Format, typer.Option("--format", help="How to print the rows")] = Format.table,
     timeout: Annotated[float, typer.Option(min=0.1, help="Stop the query after this many seconds")] = 30.0,
     memory_limit: Annotated[str, typer.Option(help="DuckDB memory limit for the query, e.g. 2GB")] = "1GB",
 ) -> None:
@@ -192,15 +189,21 @@ def search(
     channel: Annotated[str | None, typer.Option(help="Only this channel (id, URL, or part of its title)")] = None,
     since: Annotated[datetime | None, typer.Option(formats=DATE, help="Only videos published on or after")] = None,
     limit: Annotated[int, typer.Option(min=1, help="At most this many hits")] = 10,
-    fmt: Annotated[SearchFormat, typer.Option("--format", help="How to print the hits")] = SearchFormat.table,
+    fmt: Annotated[Format, typer.Option("--format", help="How to print the hits")] = Format.table,
 ) -> None:
     """Full-text search (BM25): each hit links to the second it was said."""
+    from tubescribe.catalog.search import Hit
     from tubescribe.catalog.search import search as run_search
-    from tubescribe.cli.terminal import print_hits
+    from tubescribe.cli.terminal import print_hits, print_rows
 
     first = since.date() if since else None
     hits = run_search(_settings(), text, channel=channel, since=first, limit=limit)
-    print_hits(_out(), hits, text, fmt.value)
+    if fmt is Format.csv:
+        # A hit's fields as columns, through the one CSV writer `query` uses.
+        columns = [field.name for field in dataclasses.fields(Hit)]
+        print_rows(_out(), columns, [[dataclasses.astuple(hit) for hit in hits]], fmt.value)
+    else:
+        print_hits(_out(), hits, text, fmt.value)
 
 
 @app.command()
@@ -329,11 +332,11 @@ class NotRegistered(TubescribeError):
 def channels_remove(url: str) -> None:
     """Unregister a channel (its videos stay in the catalog)."""
     from tubescribe.cli.terminal import print_line
-    from tubescribe.stages.channels import remove_channel
+    from tubescribe.stages.channels import canonical_url, remove_channel
 
     if not remove_channel(_settings(), url):
         raise NotRegistered(f"{url} is not registered; `tubescribe channels list` shows what is")
-    print_line(_out(), f"removed {url}")
+    print_line(_out(), f"removed {canonical_url(url)}")
 
 
 @catalog_app.command("migrate")

@@ -65,6 +65,20 @@ def test_a_lake_load_writes_every_table_and_its_files_go_to_the_data_folder(lake
     assert not lake.catalog_path.exists()  # no embedded file, no published copy
 
 
+def test_search_documents_are_written_in_small_row_groups(lake: Settings) -> None:
+    # A search reads its best documents' text by doc_id; small row groups let it skip the rest.
+    build_sample_catalog(lake)
+    options = rows(
+        lake, "SELECT option_name, value, scope_entry FROM ducklake_options('catalog') WHERE scope = 'TABLE'"
+    )
+    assert ("parquet_row_group_size", "2048", "main.search_docs") in options
+    files = [path for (path,) in rows(lake, "SELECT data_file FROM ducklake_list_files('catalog', 'search_docs')")]
+    [(docs,)] = rows(lake, "SELECT count(*) FROM search_docs")
+    [(groups, largest)] = rows(lake, f"SELECT count(*), max(row_group_num_rows) FROM parquet_metadata({files!r}) "
+                                     "WHERE path_in_schema = 'doc_id'")  # fmt: skip
+    assert largest <= 2048 and groups >= docs / 2048
+
+
 def test_reloading_into_the_lake_leaves_the_same_rows(lake: Settings) -> None:
     stage(Store(lake), "rust")
     load_videos(lake, ["rust"], TKEY, "k1")

@@ -224,6 +224,20 @@ def test_replaced_documents_score_nothing_and_a_merge_drops_them(sample: Setting
     assert {q: _ranked(settings, q) for q in queries} == {q: _ranked(sample, q) for q in queries}
 
 
+def test_the_corpus_numbers_follow_every_refresh(sample: Settings, tmp_path: Path) -> None:
+    # BM25's corpus size and average length are kept beside the index, not counted by each search.
+    settings = _copy_of(sample, tmp_path)
+    counted = "SELECT count(*), sum(terms) FROM search_docs"
+    kept = "SELECT docs, terms FROM search_index_state"
+    before = _rows(settings, counted)
+    assert _rows(settings, kept) == before
+    with writer(settings) as con, mock.patch.object(search_module, "MERGE_AFTER_GROWTH", 10.0):
+        con.execute("DELETE FROM segments WHERE video_id = 'zig' AND idx % 2 = 0")  # zig is shorter now
+        refresh_index(con, ["zig"])  # no merge: the numbers come from the refresh itself
+    assert _rows(settings, counted) != before
+    assert _rows(settings, kept) == _rows(settings, counted)
+
+
 def test_an_index_of_an_older_format_is_rebuilt_whole_by_the_next_load(sample: Settings, tmp_path: Path) -> None:
     settings = _copy_of(sample, tmp_path)
     with writer(settings) as con:

@@ -3,6 +3,10 @@
 -- transaction, so search and tables never disagree. Each document is a transcript segment at its own
 -- second, or a part of the video's newest summary at the second it describes (its section's start,
 -- or 0 for the introduction and the topic list).
+-- What the replaced documents take out of the corpus's numbers (BM25's N and average length).
+CREATE OR REPLACE TEMP TABLE corpus_change AS
+SELECT -count(*) AS docs, -coalesce(sum(terms), 0) AS terms
+FROM search_docs WHERE NOT $all AND video_id IN (SELECT unnest($video_ids));
 INSERT INTO search_dead_docs
 SELECT doc_id FROM search_docs WHERE NOT $all AND video_id IN (SELECT unnest($video_ids));
 DELETE FROM search_docs WHERE $all OR video_id IN (SELECT unnest($video_ids));
@@ -34,4 +38,10 @@ SELECT term, doc_id, count(*), any_value(len)
 FROM (SELECT doc_id, unnest(tokens) AS term, len(tokens) AS len FROM fresh_docs)
 GROUP BY term, doc_id
 ORDER BY term, doc_id;
+-- A full build ($all) is followed by a merge, which counts the corpus afresh.
+INSERT INTO corpus_change SELECT count(*), coalesce(sum(len(tokens)), 0) FROM fresh_docs;
+UPDATE search_index_state
+SET docs = docs + (SELECT sum(docs) FROM corpus_change), terms = terms + (SELECT sum(terms) FROM corpus_change)
+WHERE NOT $all;
 DROP TABLE fresh_docs;
+DROP TABLE corpus_change;

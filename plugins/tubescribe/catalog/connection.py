@@ -25,7 +25,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, TypeVar
 
-from tubescribe.catalog.lake import EMPTY_LAKE, attach_lake, is_lake, sql_literal
+from tubescribe.catalog.lake import EMPTY_LAKE, attach_lake, is_lake, sql_literal, tune_tables
 from tubescribe.catalog.migrations import apply_schema, has_schema
 from tubescribe.catalog.sql import CatalogError, CatalogLockedError, TransactionConflict
 from tubescribe.errors import disk_full_as
@@ -162,7 +162,8 @@ def _lake_writer(settings: Settings, lock_timeout_s: float) -> Iterator[duckdb.D
         con = duckdb.connect(":memory:")
         try:
             attach_lake(con, settings, read_only=False)
-            apply_schema(con)
+            if apply_schema(con):
+                tune_tables(con)  # new tables, or new options for old ones, come with a migration
             yield con
         finally:
             con.close()

@@ -94,11 +94,14 @@ def search_on(
     timeout_s: float = DEFAULT_TIMEOUT_S,
 ) -> list[Hit]:
     """`search` on an open sandboxed connection (one per many searches, e.g. in a server)."""
-    _, [(ready,)] = execute_named(con, "search/index_ready", {"format": INDEX_FORMAT}, timeout_s)
-    if not ready:
-        raise SearchError("the catalog has no search index yet; every load builds it: run `tubescribe ingest`")
     params = {"query": text, "channel": channel, "since": since, "limit": limit}
     _, rows = execute_named(con, "search/hits", params, timeout_s)
+    # Without an index there are no hits; only then is it worth a second statement to say why (on
+    # DuckLake every statement costs a round of metadata queries per table it reads).
+    if not rows:
+        _, [(ready,)] = execute_named(con, "search/index_ready", {"format": INDEX_FORMAT}, timeout_s)
+        if not ready:
+            raise SearchError("the catalog has no search index yet; every load builds it: run `tubescribe ingest`")
     return [
         Hit(
             video_id=video_id,

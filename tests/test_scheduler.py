@@ -1,4 +1,4 @@
-"""The real scheduler path: api-server, dag-processor and scheduler (LocalExecutor) run tubescribe_nightly.
+"""The real scheduler path: api-server, dag-processor and scheduler (LocalExecutor) run tubescribe's DAGs.
 
 Everything runs in subprocesses on a temporary $TUBESCRIBE_HOME with its own sqlite metadata DB, so this
 test shares nothing with the in-process Airflow the other tests configure. Every process started here
@@ -9,6 +9,7 @@ groups) is killed in the fixture's teardown, also when the test fails or times o
 from __future__ import annotations
 
 import contextlib
+import http.server
 import json
 import os
 import secrets
@@ -17,6 +18,7 @@ import socket
 import sqlite3
 import subprocess
 import sys
+import threading
 import time
 import urllib.request
 from collections.abc import Callable, Iterator
@@ -26,6 +28,8 @@ import duckdb
 import psutil
 import pytest
 
+from tubescribe.orchestration.pools import CATALOG_POOL, NETWORK_POOL
+from tubescribe.pipeline.platforms import blocked
 from tubescribe.sample import serve_sample_channel
 from tubescribe.settings import Settings
 from tubescribe.stages.channels import Channel, add_channel
@@ -34,7 +38,8 @@ from tubescribe.stages.discover import feed_item_id
 pytestmark = pytest.mark.slow
 
 REPO = Path(__file__).resolve().parents[1]
-DAG_ID = "tubescribe_nightly"
+NIGHTLY = "tubescribe_nightly"
+BACKFILL = "tubescribe_backfill"
 RUN_ID = "scheduler-test"
 BUDGET_S = 300.0  # the whole test, start-up included
 CLI_TIMEOUT_S = 120.0
@@ -178,20 +183,61 @@ class AirflowStack:
         except sqlite3.OperationalError:  # locked by a writer or not created yet: ask again next poll
             return []
 
-    def dag_parsed(self) -> bool:
-        return bool(self.query("SELECT 1 FROM serialized_dag WHERE dag_id = ?", DAG_ID))
+    def boot(self, dag_id: str) -> None:
+        """Migrate the metadata DB, make the pools, start the three services; return once `dag_id` is parsed."""
+        self.cli("db", "migrate")
+        self.cli("pools", "set", CATALOG_POOL, "1", "single writer of the tubescribe catalog")
+        self.cli("pools", "set", NETWORK_POOL, "2", "concurrent requests to video platforms")
+        self.start("api-server", "api-server", "--host", "127.0.0.1", "--port", str(self.port))
+        self.start("dag-processor", "dag-processor")
+        self.start("scheduler", "scheduler")
+        self.wait_for("the API server", self.api_healthy, timeout=120)
+        self.wait_for(f"{dag_id} to be parsed", lambda: self.dag_parsed(dag_id), timeout=120)
+        self.cli("dags", "unpause", dag_id)
 
-    def run_state(self) -> str | None:
-        rows = self.query("SELECT state FROM dag_run WHERE dag_id = ? AND run_id = ?", DAG_ID, RUN_ID)
+    def trigger(self, dag_id: str, conf: dict[str, object] | None = None) -> None:
+        """Trigger run RUN_ID of `dag_id` (with `conf` as its params) as a user does, through the CLI."""
+        triggered = self.cli("dags", "trigger", dag_id, "--run-id", RUN_ID, "--conf", json.dumps(conf or {}),
+                             "--output", "json")  # fmt: skip
+        assert RUN_ID in triggered, triggered
+
+    def wait_finished(self, dag_id: str, timeout: float = 240) -> str | None:
+        """The run's state once it is success or failed."""
+        done = ("success", "failed")
+        self.wait_for(f"run {RUN_ID} to finish", lambda: self.run_state(dag_id) in done, timeout=timeout)
+        return self.run_state(dag_id)
+
+    def api(self, method: str, path: str, body: dict[str, object]) -> dict[str, object]:
+        """One REST call (SimpleAuthManager's all-admins mode signs every request)."""
+        request = urllib.request.Request(
+            f"http://127.0.0.1:{self.port}{path}", data=json.dumps(body).encode(), method=method,
+            headers={"Content-Type": "application/json"},
+        )  # fmt: skip
+        with urllib.request.urlopen(request, timeout=60) as resp:
+            return dict(json.loads(resp.read()))
+
+    def dag_parsed(self, dag_id: str) -> bool:
+        return bool(self.query("SELECT 1 FROM serialized_dag WHERE dag_id = ?", dag_id))
+
+    def run_state(self, dag_id: str) -> str | None:
+        rows = self.query("SELECT state FROM dag_run WHERE dag_id = ? AND run_id = ?", dag_id, RUN_ID)
         return str(rows[0][0]) if rows else None
 
-    def task_states(self) -> list[tuple[object, ...]]:
+    def task_states(self, dag_id: str | None = None) -> list[tuple[object, ...]]:
+        """(task_id, map_index, state, try_number) of run RUN_ID's task instances (of every DAG when None)."""
         return self.query(
-            "SELECT task_id, map_index, state, try_number FROM task_instance WHERE dag_id = ? AND run_id = ? "
-            "ORDER BY task_id, map_index",
-            DAG_ID,
+            "SELECT task_id, map_index, state, try_number FROM task_instance WHERE coalesce(?, dag_id) = dag_id "
+            "AND run_id = ? ORDER BY task_id, map_index",
+            dag_id,
             RUN_ID,
         )
+
+    def task_log(self, dag_id: str, task_id: str, attempt: int) -> str:
+        """What one attempt of a task wrote to its log file on this machine."""
+        folder = self.airflow_home / "logs" / f"dag_id={dag_id}" / f"run_id={RUN_ID}" / f"task_id={task_id}"
+        paths = sorted(folder.rglob(f"attempt={attempt}.log"))
+        assert paths, f"no log of {task_id} attempt {attempt}\n{self.diagnostics()}"
+        return "\n".join(path.read_text(errors="replace") for path in paths)
 
     def diagnostics(self) -> str:
         parts = [f"task instances: {self.task_states()}"]
@@ -258,23 +304,10 @@ def test_scheduler_runs_nightly_for_the_sample_channel(stack: AirflowStack) -> N
     settings = Settings.load(home=home)
     with serve_sample_channel(only=["rust"]) as feed:
         add_channel(settings, Channel(url=feed))
-
-        stack.cli("db", "migrate")
-        stack.cli("pools", "set", "tubescribe_catalog", "1", "single writer of the tubescribe catalog")
-        stack.cli("pools", "set", "tubescribe_network", "2", "concurrent requests to video platforms")
-        stack.start("api-server", "api-server", "--host", "127.0.0.1", "--port", str(stack.port))
-        stack.start("dag-processor", "dag-processor")
-        stack.start("scheduler", "scheduler")
-
-        stack.wait_for("the API server", stack.api_healthy, timeout=120)
-        stack.wait_for(f"{DAG_ID} to be parsed", stack.dag_parsed, timeout=120)
-        stack.cli("dags", "unpause", DAG_ID)
-        triggered = stack.cli("dags", "trigger", DAG_ID, "--run-id", RUN_ID, "--output", "json")
-        assert RUN_ID in triggered, triggered
-
-        stack.wait_for(f"run {RUN_ID} to finish", lambda: stack.run_state() in ("success", "failed"), timeout=240)
-        state = stack.run_state()
-        assert state == "success", f"{DAG_ID} run ended {state}\n{stack.diagnostics()}"
+        stack.boot(NIGHTLY)
+        stack.trigger(NIGHTLY)
+        state = stack.wait_finished(NIGHTLY)
+        assert state == "success", f"{NIGHTLY} run ended {state}\n{stack.diagnostics()}"
 
     with duckdb.connect(str(settings.catalog_path), read_only=True) as con:
         row = con.execute(
@@ -293,3 +326,87 @@ def test_scheduler_runs_nightly_for_the_sample_channel(stack: AirflowStack) -> N
     assert "memory" in transcript.lower()
     assert introduction.strip()
     print(json.dumps({"task_instances": [list(map(str, t)) for t in stack.task_states()]}))
+
+
+class _TooManyRequests(http.server.BaseHTTPRequestHandler):
+    """A platform that has had enough of us: every request gets HTTP 429, and is written down."""
+
+    server: _CountingServer
+
+    def do_GET(self) -> None:
+        self.server.requests.append(self.path)
+        self.send_response(429, "Too Many Requests")
+        self.send_header("Retry-After", "3600")
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+
+    do_HEAD = do_GET
+
+    def log_message(self, format: str, *args: object) -> None:
+        pass
+
+
+class _CountingServer(http.server.ThreadingHTTPServer):
+    requests: list[str]
+
+
+@contextlib.contextmanager
+def _feed_answering_429() -> Iterator[tuple[str, list[str]]]:
+    """A loopback feed URL whose server answers 429 to everything, and the paths it was asked for."""
+    server = _CountingServer(("127.0.0.1", 0), _TooManyRequests)
+    server.requests = []
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}/feed.xml", server.requests
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def _tasks(stack: AirflowStack) -> dict[str, tuple[object, object]]:
+    """The backfill run's tasks by id: (state, try number). Mapped tasks that never expanded are one instance."""
+    return {str(task): (state, tries) for task, _, state, tries in stack.task_states(BACKFILL)}
+
+
+def test_a_backfill_of_a_platform_answering_429_fails_and_a_retry_of_discover_keeps_it_failed(
+    stack: AirflowStack,
+) -> None:
+    # Before: the 429 blocked the platform and was re-raised for Airflow to retry; the retry saw the block,
+    # returned no batches, and the run ended "success" with nothing in it.
+    settings = Settings.load(home=stack.home)
+    with _feed_answering_429() as (feed, requests):
+        stack.boot(BACKFILL)
+        stack.trigger(BACKFILL, {"urls": [feed]})
+        state = stack.wait_finished(BACKFILL)
+        assert state == "failed", f"{BACKFILL} run ended {state}\n{stack.diagnostics()}"
+        tasks = _tasks(stack)
+        # A block is not retried now (its cooldown is long): one try, and nothing after discover ran.
+        assert tasks["discover_urls"] == ("failed", 1), stack.diagnostics()
+        assert tasks["report"][0] == "upstream_failed", stack.diagnostics()
+        first = stack.task_log(BACKFILL, "discover_urls", 1)
+        assert "HTTP Error 429" in first, first[-3000:]  # the reason the run failed
+        assert "429" in (blocked(settings, "127.0.0.1") or ""), "the 429 must block the platform"
+        asked = len(requests)
+        assert asked >= 1
+
+        # Airflow's retry of discover (a clear of the failed task, as the UI's Clear does) sees the block:
+        # it asks the platform nothing more and fails again, instead of ending the run green and empty.
+        cleared = stack.api(
+            "POST", f"/api/v2/dags/{BACKFILL}/clearTaskInstances",
+            {"dry_run": False, "dag_run_id": RUN_ID, "task_ids": ["discover_urls"], "include_downstream": True},
+        )  # fmt: skip
+        assert cleared["total_entries"], cleared
+
+        def retried() -> bool:
+            state, tries = _tasks(stack).get("discover_urls", (None, 0))
+            return state in ("success", "failed") and int(tries or 0) >= 2  # type: ignore[call-overload]
+
+        stack.wait_for("discover's second try to finish", retried, timeout=180)
+        state = stack.wait_finished(BACKFILL)
+        assert state == "failed", f"the retried {BACKFILL} run ended {state}\n{stack.diagnostics()}"
+        assert _tasks(stack)["discover_urls"] == ("failed", 2), stack.diagnostics()
+        second = stack.task_log(BACKFILL, "discover_urls", 2)
+        assert "blocked for now" in second and "429" in second, second[-3000:]
+        assert len(requests) == asked, f"the retry asked a blocked platform again: {requests}"
+    assert not settings.catalog_path.exists(), "nothing was listed, so nothing may be in the catalog"

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import itertools
 import math
 import os
 import shutil
@@ -86,6 +87,52 @@ def clone(con: duckdb.DuckDBPyConnection, seed: int, total: int) -> dict[str, in
     return inserted
 
 
+def clone_index(con: duckdb.DuckDBPyConnection, seed: int, total: int, parts: int = 64) -> int:
+    """The search index of the cloned videos, copied from the seed's instead of built: a clone's documents
+    are its seed's texts, so its postings are the seed's under new doc ids. Postings go in `parts`
+    term ranges, each sorted, so the table ends in term order as a merge leaves it; returns documents."""
+    copies = math.ceil(total / seed)
+    number = "(CAST(substr(video_id, 2) AS BIGINT) + $seed * c.i)"
+    [(top,)] = con.execute("SELECT max(doc_id) FROM search_docs").fetchall()
+    params = {"seed": seed, "total": total, "copies": copies, "top": top}
+    with transaction(con):
+        con.execute(
+            f"INSERT INTO search_docs SELECT doc_id + $top * c.i, 'v' || lpad(CAST({number} AS VARCHAR), 7, '0'),"
+            f" kind, part, start_s, text, terms FROM search_docs, range(1, $copies) c(i) WHERE {number} < $total"
+            " ORDER BY c.i, doc_id",
+            params,
+        )
+        # Which copies of each seed document exist (the last copy may be partial).
+        con.execute(
+            f"CREATE OR REPLACE TEMP TABLE copies AS SELECT doc_id, c.i FROM search_docs, range(1, $copies) c(i)"
+            f" WHERE doc_id <= $top AND {number} < $total",
+            params,
+        )
+        # Term ranges of about equal postings: cut the seed's terms, in order, by running count.
+        terms = con.execute("SELECT term, count(*) FROM search_postings GROUP BY term ORDER BY term").fetchall()
+        step, running, bounds = sum(n for _, n in terms) / parts, 0, []
+        for term, n in terms:
+            if running >= step * (len(bounds) + 1):
+                bounds.append(term)
+            running += n
+        for low, high in itertools.pairwise([None, *bounds, None]):
+            con.execute(
+                "INSERT INTO search_postings SELECT p.term, p.doc_id + $top * c.i, p.tf, p.len"
+                " FROM search_postings p JOIN copies c USING (doc_id)"
+                " WHERE ($low IS NULL OR p.term >= $low) AND ($high IS NULL OR p.term < $high)"
+                " ORDER BY p.term, p.doc_id + $top * c.i",
+                {"top": top, "low": low, "high": high},
+            )
+            print(f"  postings up to {high or 'the last term'}", file=sys.stderr, flush=True)
+        con.execute("DROP TABLE copies")
+        con.execute(
+            "UPDATE search_index_state SET merged_rows = (SELECT count(*) FROM search_postings),"
+            " docs = (SELECT count(*) FROM search_docs), terms = (SELECT sum(terms) FROM search_docs)"
+        )
+        [(docs,)] = con.execute("SELECT docs FROM search_index_state").fetchall()
+    return int(docs)
+
+
 def stage_and_load(settings: Settings, args: argparse.Namespace, first: int, count: int) -> tuple[float, float, int]:
     """Stage `count` videos' artifacts, then run the load task on them in batches: staging s, load s, segments."""
     store, channels = Store(settings), synthetic.channels_for(args.seed)
@@ -140,10 +187,14 @@ def build(settings: Settings, args: argparse.Namespace) -> list[list[str]]:
         out.append(["then close the writer (checkpoint, publish)", "-", "-", f"{close_s:.1f}", "-", "-"])
     with writer(settings) as con:
         started = time.perf_counter()
-        search.refresh_index(con)  # every video: what a catalog from before the search tables gets once
+        if args.index == "clone" and args.videos > seed:
+            docs = clone_index(con, seed, args.videos)
+            what = f"search index, the seed's copied (`--index clone`, {docs:,} documents)"
+        else:
+            search.refresh_index(con)  # every video: what a catalog from before the search tables gets once
+            [(docs,)] = con.execute("SELECT count(*) FROM search_docs").fetchall()
+            what = f"search index, full build (`refresh_index`, {docs:,} documents)"
         index_s = time.perf_counter() - started
-        [(docs,)] = con.execute("SELECT count(*) FROM search_docs").fetchall()
-    what = f"search index, full build (`refresh_index`, {docs:,} documents)"
     out.append(rate(what, args.videos, rows.get("segments", 0) if args.videos > seed else segments, index_s))
     return out
 
@@ -219,6 +270,8 @@ def incremental(settings: Settings, args: argparse.Namespace, first: int) -> lis
         _, load_s, _ = stage_and_load(settings, argparse.Namespace(**{**vars(args), "batch": count}), first, count)
         rows.append([f"`load_videos`, search index included: {what}", f"{load_s:.2f}"])
         first += count
+    if args.skip_merge:
+        return rows
     with writer(settings) as con:
         [(postings, merged)] = run_sql(con, "search/postings_stats")
         started = time.perf_counter()
@@ -306,21 +359,30 @@ def loopback_postgres() -> Iterator[str]:
 def run_backend(settings: Settings, args: argparse.Namespace, label: str) -> tuple[str, dict[str, float]]:
     """Every figure on one catalog; returns its Markdown and the headline figures for the side-by-side table."""
     started = time.perf_counter()
-    throughput = build(settings, args)
-    build_s = time.perf_counter() - started
-    parts = [
-        f"#### {label}",
-        f"Build ({args.segments[0]}-{args.segments[1]} segments per video), {build_s:.0f} s in all:\n\n"
-        + table(["step", "videos", "segments", "wall s", "videos/s", "segments/s"], throughput),
-    ]
+    if args.skip_build:
+        build_s, parts = 0.0, [f"#### {label}", "Build: skipped (--skip-build), an existing catalog measured."]
+    else:
+        throughput = build(settings, args)
+        build_s = time.perf_counter() - started
+        parts = [
+            f"#### {label}",
+            f"Build ({args.segments[0]}-{args.segments[1]} segments per video), {build_s:.0f} s in all:\n\n"
+            + table(["step", "videos", "segments", "wall s", "videos/s", "segments/s"], throughput),
+        ]
     if args.skip_views:
         parts.append(f"Views: skipped (--skip-views). Catalog: {on_disk(settings) / 1024**2:.0f} MiB on disk.")
     else:
         parts.append(views(settings, args.repeats, synthetic.video_id(args.videos // 2)))
-    steps = incremental(settings, args, args.videos)
+    first = args.videos
+    if args.skip_build:  # new ids after every video of the kept catalog, earlier runs' included
+        with contextlib.closing(connect_read_only(settings)) as con:
+            [(first,)] = con.execute("SELECT count(*) FROM videos").fetchall()
+    steps = incremental(settings, args, first)
     parts.append("Incremental load:\n\n" + table(["step", "wall s"], steps))
     figures = {"build_s": build_s, "writer_s": float(steps[0][1]), "batch_s": float(steps[1][1]),
-               "load100_s": float(steps[2][1]), "merge_s": float(steps[3][1])}  # fmt: skip
+               "load100_s": float(steps[2][1])}  # fmt: skip
+    if not args.skip_merge:
+        figures["merge_s"] = float(steps[3][1])
     if args.skip_search:
         parts.append("Search: skipped (--skip-search).")
     else:
@@ -342,12 +404,23 @@ def main() -> None:
     parser.add_argument("--home", type=Path, help="build here and keep it (default: a temporary folder, removed)")
     parser.add_argument("--skip-views", action="store_true")
     parser.add_argument("--skip-search", action="store_true")
+    parser.add_argument("--skip-merge", action="store_true", help="do not time a full merge of the postings")
+    index_help = "build: the full index build (default); clone: the seed's index copied, for 1M-video catalogs"
+    parser.add_argument("--index", choices=("build", "clone"), default="build", help=index_help)
+    parser.add_argument("--lake-url", help="an existing DuckLake metadata URL (e.g. postgres:host=... dbname=...)"
+                        " to use instead of a throwaway Postgres; with --lake-data and --home, it is kept")  # fmt: skip
+    parser.add_argument("--lake-data", type=Path, help="the data folder of --lake-url")
+    parser.add_argument("--skip-build", action="store_true", help="measure the catalog already in --home/--lake-url")
     args = parser.parse_args()
     args.segments = tuple(int(x) for x in args.segments.split(","))
-    if args.home and args.backend != "embedded":
-        raise SystemExit("--home keeps only an embedded catalog (the lake's Postgres is stopped at the end)")
+    if args.home and args.backend != "embedded" and not args.lake_url:
+        raise SystemExit("--home keeps only an embedded catalog, or a lake given by --lake-url and --lake-data")
+    if bool(args.lake_url) != bool(args.lake_data) or (args.lake_url and args.backend != "lake"):
+        raise SystemExit("--lake-url and --lake-data go together, with --backend lake")
+    if args.skip_build and not args.home:
+        raise SystemExit("--skip-build measures a kept catalog: give its --home")
     home = args.home or Path(tempfile.mkdtemp(prefix="tubescribe-catalog-bench-"))
-    if home.exists() and any(home.iterdir()) and args.home:
+    if home.exists() and any(home.iterdir()) and args.home and not args.skip_build:
         raise SystemExit(f"{home} is not empty; give a new folder")
     backends = ("embedded", "lake") if args.backend == "both" else (args.backend,)
     names = {"embedded": "embedded DuckDB file", "lake": "DuckLake: metadata in loopback Postgres, data in a folder"}
@@ -356,11 +429,14 @@ def main() -> None:
     try:
         for backend in backends:
             folder = home / backend
-            folder.mkdir(parents=True)
+            folder.mkdir(parents=True, exist_ok=args.skip_build)
             print(f"{backend}: building {args.videos:,} videos", file=sys.stderr, flush=True)
             load = os.getloadavg()
             if backend == "embedded":
                 text, figures[backend] = run_backend(Settings(home=folder), args, names[backend])
+            elif args.lake_url:
+                lake = replace(Settings(home=folder), catalog_url=args.lake_url, lake_data_url=str(args.lake_data))
+                text, figures[backend] = run_backend(lake, args, names[backend])
             else:
                 with loopback_postgres() as url:
                     lake = replace(Settings(home=folder), catalog_url=url, lake_data_url=str(folder / "lake"))

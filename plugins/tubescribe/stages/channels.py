@@ -74,8 +74,8 @@ class Channel:
 
 # The hosts yt-dlp's YouTube extractor rewrites to www.youtube.com (music.youtube.com it treats apart).
 YOUTUBE_HOSTS = ("youtube.com", "www.youtube.com", "m.youtube.com")
-# A channel's page, and the tabs of it that yt-dlp lists as part of the whole channel (`/@x` lists its
-# videos, shorts and streams; `/featured`, `/home` and `/about` list none of them on their own).
+# A channel's page, and the tabs of it that name the channel itself: yt-dlp lists `/@x` as all its uploads
+# (videos, shorts, streams); `/featured`, `/home` and `/about` are its front pages, not its uploads.
 _CHANNEL_PAGE = re.compile(
     r"^(/(?:@[^/]+|channel/[^/]+|c/[^/]+|user/[^/]+))(?:/(?:featured|home|videos|streams|shorts|about))?/*$"
 )

@@ -1,6 +1,7 @@
 """videos.url is the URL users open: yt-dlp's internal `#__youtubedl_smuggle=…` fragment never reaches the catalog.
 
-Discover strips it where yt-dlp hands the URL over, and migration 101 drops it from rows written before.
+Discover strips it where yt-dlp hands the URL over, the loader from videos stored before that, and
+migration 101 drops it from rows written before.
 """
 
 from __future__ import annotations
@@ -16,8 +17,10 @@ from services_pg import Postgres, postgres, postgres_server  # noqa: F401  (fixt
 from tubescribe.catalog.connection import connect_read_only, writer
 from tubescribe.catalog.load import load_videos
 from tubescribe.settings import Settings
-from tubescribe.stages.discover import list_channel, public_url
+from tubescribe.pipeline.upgrade import new_id
+from tubescribe.stages.discover import feed_item_id, list_channel
 from tubescribe.store import Store
+from tubescribe.text import public_url
 
 PLAIN = "http://127.0.0.1:1/rust.webm"
 SMUGGLED = smuggle_url(PLAIN, {"force_videoid": "rust"})
@@ -41,11 +44,10 @@ def _catalog_before_migration_101(settings: Settings) -> None:
     store = Store(settings)
     stage(store, "rust")
     stage(store, "zig")
-    store.save_video(make_video("rust").model_copy(update={"url": SMUGGLED}))
     store.save_video(make_video("zig").model_copy(update={"url": WITH_FRAGMENT}))
     load_videos(settings, ["rust", "zig"], TKEY, "k1")
-    with writer(settings) as con:
-        assert con.execute("SELECT url FROM videos WHERE video_id = 'rust'").fetchall() == [(SMUGGLED,)]
+    with writer(settings) as con:  # as that loader wrote it
+        con.execute("UPDATE videos SET url = $url WHERE video_id = 'rust'", {"url": SMUGGLED})
         con.execute("DELETE FROM schema_migrations WHERE version = 101")
 
 
@@ -77,3 +79,21 @@ def test_migration_101_runs_on_ducklake_too(settings: Settings, postgres: Postgr
     with writer(lake):
         pass
     assert _urls(lake) == {"rust": PLAIN, "zig": WITH_FRAGMENT}
+
+
+def test_a_video_stored_with_the_fragment_loads_with_its_public_url(settings: Settings) -> None:
+    # Stored by the discover that kept the fragment, loaded (again: a resummarize) after migration 101.
+    store = Store(settings)
+    stage(store, "rust")
+    store.save_video(make_video("rust").model_copy(update={"url": SMUGGLED}))
+    load_videos(settings, ["rust"], TKEY, "k1")
+    assert _urls(settings) == {"rust": PLAIN}
+
+
+def test_the_id_upgrade_keeps_the_ids_of_videos_todays_discover_wrote() -> None:
+    # Their URLs no longer carry the guid, so the id cannot be recomputed from them: it is already new.
+    feed = "http://127.0.0.1:1/feed.xml"
+    video = make_video("rust").model_copy(
+        update={"video_id": feed_item_id(feed, "ep-1"), "channel_url": feed, "extractor": "generic", "url": PLAIN}
+    )
+    assert new_id(video) == video.video_id

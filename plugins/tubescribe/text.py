@@ -77,3 +77,17 @@ def clock(seconds: float | None) -> str:
     hours, rest = divmod(max(0, int(seconds)), 3600)
     minutes, secs = divmod(rest, 60)
     return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
+
+
+# yt-dlp smuggles data for its own extractors into a URL's fragment (yt_dlp.utils.smuggle_url); feed
+# items come with their <guid> smuggled into the item URL this way.
+SMUGGLED = "#__youtubedl_smuggle"
+
+
+def public_url(url: str) -> str:
+    """`url` as users open it: without the fragment yt-dlp smuggles its own data in.
+
+    Discover reads the <guid> from the listing before this; nothing downstream (the download, the
+    catalog, exports, links) needs it, and a video stored before that rule still has it until loaded.
+    """
+    return url.split(SMUGGLED, 1)[0]

@@ -18,6 +18,7 @@ from tubescribe.catalog.sql import run_sql, transaction
 from tubescribe.records import Failure, StageRun, SummaryRecord, Transcript, Video
 from tubescribe.settings import Settings
 from tubescribe.store import Store, StoredFile
+from tubescribe.text import public_url
 from tubescribe.topics import normalize_topic
 
 if TYPE_CHECKING:
@@ -115,7 +116,7 @@ class Batch:
             "video_id": video.video_id,
             "channel_id": video.channel_id,
             "title": video.title,
-            "url": video.url,
+            "url": public_url(video.url),  # a video stored before discover dropped yt-dlp's fragment
             "published_at": video.published_at,
             "duration_s": video.duration_s,
             "extractor": video.extractor,

@@ -22,7 +22,7 @@ from pydantic import ValidationError
 
 from tubescribe.records import VIDEO_ID_RE, Video
 from tubescribe.settings import Settings
-from tubescribe.stages.discover import video_id
+from tubescribe.stages.discover import feed_namespace, video_id
 from tubescribe.store import Store
 
 if TYPE_CHECKING:
@@ -35,6 +35,9 @@ RENAME_SQL = "upgrade/rename_video_ids"
 
 def new_id(video: Video) -> str:
     """The id today's discover gives the stored video."""
+    if video.video_id.startswith(feed_namespace(video.channel_url) + "-"):
+        # Already namespaced: written by today's discover, whose stored URL no longer carries the guid.
+        return video.video_id
     return video_id({"url": video.url}, video.extractor, video.channel_url)
 
 

@@ -16,7 +16,7 @@ from urllib.parse import urlparse
 
 from tubescribe.errors import TubescribeError, classify, hint
 from tubescribe.records import VIDEO_ID_RE, Video
-from tubescribe.text import clean_text
+from tubescribe.text import clean_text, public_url
 
 log = logging.getLogger(__name__)
 
@@ -57,17 +57,6 @@ def check_channel_url(url: str) -> str:
     if re.search(r"[\s\x00-\x1f\x7f]", url):
         raise DiscoverError(f"{url!r} contains spaces or control characters; percent-encode them")
     return url
-
-
-def public_url(url: str) -> str:
-    """`url` as users open it: without the `#__youtubedl_smuggle=…` fragment yt-dlp adds for its own extractors.
-
-    Feed items come with their <guid> smuggled into the item URL; `video_id` reads it from the listing, and
-    nothing downstream (the download, the catalog, exports, links) needs it.
-    """
-    from yt_dlp.utils import unsmuggle_url
-
-    return str(unsmuggle_url(url, None)[0])
 
 
 def _slug(text: str) -> str:

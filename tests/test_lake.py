@@ -7,6 +7,7 @@ embedded catalog, and maintenance.
 
 from __future__ import annotations
 
+import subprocess
 import threading
 from dataclasses import replace
 from pathlib import Path
@@ -15,16 +16,18 @@ from typing import Any
 import pytest
 
 from catalog_records import TABLES, TKEY, stage
+from cli_support import CLI, cli_environment
 from sample_catalog import SAMPLE_IDS, build_sample_catalog
 from services_pg import Postgres, postgres, postgres_server  # noqa: F401  (fixtures)
 from services_s3 import S3Service, s3_service  # noqa: F401  (fixture)
-from tubescribe.catalog.connection import catalog_exists, connect_read_only, retry_conflicts, writer
+from tubescribe.catalog.connection import catalog_exists, connect_read_only, exclusive, retry_conflicts, writer
 from tubescribe.catalog.load import load_videos
 from tubescribe.catalog.maintenance import maintain, migrate_to_lake
 from tubescribe.catalog.migrations import apply_schema, schema_files
 from tubescribe.catalog.search import search
 from tubescribe.catalog.sql import CatalogError, TransactionConflict, transaction
 from tubescribe.settings import Settings
+from tubescribe.stages.channels import load_channels
 from tubescribe.store import Store
 
 # Each test starts a database on a loopback Postgres (and some a moto S3): not part of `make test-fast`.
@@ -181,6 +184,30 @@ def test_a_second_lake_writer_waits_for_the_advisory_lock(lake: Settings) -> Non
             pass
     thread.join(30)
     assert inside.is_set() and not errors
+
+
+def test_channel_registry_edits_wait_for_the_channels_lock_across_processes(lake: Settings, postgres: Postgres) -> None:
+    # The registry is read, changed and written whole; with a shared catalog, two machines editing it
+    # at once would lose one edit, so `channels add` takes a Postgres advisory lock of its own.
+    env = {"TUBESCRIBE_CATALOG_URL": f"postgres:{postgres.dsn}", "TUBESCRIBE_LAKE_DATA_URL": lake.lake_data_url or ""}
+    url = "http://127.0.0.1:1/feed.xml"
+    with exclusive(lake, "channels"):
+        with writer(lake):  # the catalog's own lock is another one: it does not hold the registry up
+            pass
+        adding = subprocess.Popen(
+            [*CLI, "channels", "add", url],
+            env=cli_environment(lake.home, env),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        assert adding.stderr is not None
+        said = adding.stderr.readline()  # it says so rather than hanging silently
+        assert "waiting for another tubescribe process to release the channels lock" in said
+        assert adding.poll() is None and load_channels(lake) == []
+    out, _ = adding.communicate(timeout=60)
+    assert adding.returncode == 0 and f"added {url}" in out
+    assert [c.url for c in load_channels(lake)] == [url]
 
 
 def test_two_concurrent_lake_loads_serialise_without_duplicates(lake: Settings) -> None:

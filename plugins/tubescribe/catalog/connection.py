@@ -38,8 +38,9 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 
 WRITER_ROW_GROUP_SIZE = 8192  # rows; a multiple of DuckDB's vector size (2048)
-# pg_advisory_lock's key for "the tubescribe catalog writer" (any 64-bit number all writers agree on).
-WRITER_LOCK_KEY = 7_163_224_521_014
+# pg_advisory_lock's keys for what one tubescribe process at a time may change, wherever it runs (any
+# 64-bit numbers all processes agree on): the catalog (its writer) and the channel registry.
+LOCK_KEYS = {"catalog": 7_163_224_521_014, "channels": 7_163_224_521_015}
 CONFLICT_RETRIES = 4
 CONFLICT_BACKOFF_S = 0.5
 
@@ -100,27 +101,25 @@ def catalog_exists(settings: Settings) -> bool:
 @contextmanager
 def writer(settings: Settings, lock_timeout_s: float = 600.0) -> Iterator[duckdb.DuckDBPyConnection]:
     """The single catalog writer: an exclusive lock, a connection with the migrations applied, then close."""
-    if is_lake(settings):
-        with _lake_writer(settings, lock_timeout_s) as con:
-            yield con
-        return
-    with _file_lock(settings.home / "catalog.lock", lock_timeout_s), _embedded_writer(settings) as con:
+    opened = _lake_writer(settings) if is_lake(settings) else _embedded_writer(settings)  # opens once locked
+    with exclusive(settings, "catalog", lock_timeout_s), opened as con:
         yield con
 
 
 @contextmanager
-def _file_lock(path: Path, lock_timeout_s: float) -> Iterator[None]:
+def _file_lock(path: Path, what: str, lock_timeout_s: float) -> Iterator[None]:
     path.parent.mkdir(parents=True, exist_ok=True)
     with open(path, "w") as lock:
-        deadline = time.monotonic() + lock_timeout_s
+        deadline, waited = time.monotonic() + lock_timeout_s, 0
         while True:
             try:
                 fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
                 break
             except BlockingIOError:
+                waited = _waiting(what, waited)
                 if time.monotonic() > deadline:
                     raise CatalogError(
-                        f"another tubescribe process held the catalog lock for {lock_timeout_s:g} s"
+                        f"another tubescribe process held the {what} lock for {lock_timeout_s:g} s"
                     ) from None
                 time.sleep(0.2)
         yield
@@ -155,32 +154,33 @@ def _embedded_writer(settings: Settings) -> Iterator[duckdb.DuckDBPyConnection]:
 
 
 @contextmanager
-def _lake_writer(settings: Settings, lock_timeout_s: float) -> Iterator[duckdb.DuckDBPyConnection]:
+def _lake_writer(settings: Settings) -> Iterator[duckdb.DuckDBPyConnection]:
     import duckdb
 
-    with _writer_lock(settings, lock_timeout_s):
-        con = duckdb.connect(":memory:")
-        try:
-            attach_lake(con, settings, read_only=False)
-            if apply_schema(con):
-                tune_tables(con)  # new tables, or new options for old ones, come with a migration
-            yield con
-        finally:
-            con.close()
+    con = duckdb.connect(":memory:")
+    try:
+        attach_lake(con, settings, read_only=False)
+        if apply_schema(con):
+            tune_tables(con)  # new tables, or new options for old ones, come with a migration
+        yield con
+    finally:
+        con.close()
 
 
 @contextmanager
-def _writer_lock(settings: Settings, lock_timeout_s: float) -> Iterator[None]:
-    """One DuckLake writer at a time, wherever it runs: a Postgres advisory lock on the metadata database.
+def exclusive(settings: Settings, what: str, lock_timeout_s: float = 600.0) -> Iterator[None]:
+    """Hold the lock on `what` (a key of LOCK_KEYS) for this process, waiting up to `lock_timeout_s`.
 
-    A session lock on its own small libpq connection rather than through DuckDB's postgres scanner:
-    the scanner pools connections, so lock and unlock could land on different sessions, while a
-    connection of our own holds the lock exactly as long as it is open, and Postgres drops it if
-    this process dies. Metadata in a local file (sqlite:, duckdb:) has a local file lock instead.
+    With the catalog's metadata in Postgres the lock holds across machines: a Postgres advisory lock,
+    a session lock on its own small libpq connection rather than through DuckDB's postgres scanner
+    (the scanner pools connections, so lock and unlock could land on different sessions), held
+    exactly as long as that connection is open, and dropped by Postgres if this process dies.
+    Otherwise (the embedded file, or lake metadata in a local file) a file lock in $TUBESCRIBE_HOME.
     """
+    key = LOCK_KEYS[what]
     url = settings.catalog_url or ""
     if not url.startswith("postgres:"):
-        with _file_lock(settings.home / "catalog.lock", lock_timeout_s):
+        with _file_lock(settings.home / f"{what}.lock", what, lock_timeout_s):
             yield
         return
     import psycopg2
@@ -191,19 +191,27 @@ def _writer_lock(settings: Settings, lock_timeout_s: float) -> Iterator[None]:
         raise CatalogError(f"could not reach the catalog's Postgres: {str(exc).splitlines()[0]}") from None
     try:
         pg.autocommit = True
-        deadline = time.monotonic() + lock_timeout_s
+        deadline, waited = time.monotonic() + lock_timeout_s, 0
         with pg.cursor() as cur:
             while True:
-                cur.execute("SELECT pg_try_advisory_lock(%s)", (WRITER_LOCK_KEY,))
+                cur.execute("SELECT pg_try_advisory_lock(%s)", (key,))
                 row = cur.fetchone()
                 if row is not None and row[0]:
                     break
+                waited = _waiting(what, waited)
                 if time.monotonic() > deadline:
-                    raise CatalogError(f"another tubescribe process held the catalog lock for {lock_timeout_s:g} s")
+                    raise CatalogError(f"another tubescribe process held the {what} lock for {lock_timeout_s:g} s")
                 time.sleep(0.2)
         yield
     finally:
         pg.close()  # ends the session, which releases the lock
+
+
+def _waiting(what: str, waited: int) -> int:
+    # Said on the first wait, as apt and dpkg say it: a silent wait looks like a hang.
+    if not waited:
+        log.warning("waiting for another tubescribe process to release the %s lock", what)
+    return waited + 1
 
 
 def retry_conflicts(write: Callable[[], T], attempts: int = CONFLICT_RETRIES) -> T:

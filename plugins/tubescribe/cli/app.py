@@ -275,6 +275,7 @@ def channels_add(
 
     Adding a registered channel again (by any URL of it) gives it the rules of this command.
     """
+    from tubescribe.catalog.connection import exclusive
     from tubescribe.cli.terminal import print_line
     from tubescribe.stages.channels import Channel, canonical_url, register_channel, rule_changes
 
@@ -289,7 +290,10 @@ def channels_add(
         skip_shorts,
         skip_live,
     )
-    before = register_channel(_settings(), channel)
+    settings = _settings()
+    # Read, change, write: one registry edit at a time, across machines where the catalog is shared.
+    with exclusive(settings, "channels"):
+        before = register_channel(settings, channel)
     if before is None:
         print_line(_out(), f"added {canonical_url(url)}")
     elif changes := rule_changes(before, channel):
@@ -331,10 +335,14 @@ class NotRegistered(TubescribeError):
 @channels_app.command("remove")
 def channels_remove(url: str) -> None:
     """Unregister a channel (its videos stay in the catalog)."""
+    from tubescribe.catalog.connection import exclusive
     from tubescribe.cli.terminal import print_line
     from tubescribe.stages.channels import canonical_url, remove_channel
 
-    if not remove_channel(_settings(), url):
+    settings = _settings()
+    with exclusive(settings, "channels"):
+        removed = remove_channel(settings, url)
+    if not removed:
         raise NotRegistered(f"{url} is not registered; `tubescribe channels list` shows what is")
     print_line(_out(), f"removed {canonical_url(url)}")
 

@@ -39,7 +39,9 @@ def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 
 @pytest.fixture
-def settings(home: Path) -> Settings:
+def settings(home: Path, monkeypatch: pytest.MonkeyPatch) -> Settings:
+    """The settings of the test's fresh home, with quick retries (a test never waits out the real backoff)."""
+    monkeypatch.setenv("TUBESCRIBE_RETRY_BASE_S", "0.01")
     return Settings.load()
 
 

@@ -1,4 +1,4 @@
-"""A loopback feed server for resilience tests: the sample channel, with faults per file, switchable between runs.
+"""Loopback HTTP servers for tests: the sample channel with faults per file (switchable between runs), and any handler.
 
 `server.fail("rust.webm", "truncated")` makes that file misbehave from the next request on, `server.fix(...)`
 serves it whole again, and `server.hits("rust.webm")` counts the requests it got. The feed itself always
@@ -11,10 +11,12 @@ import functools
 import http.server
 import mimetypes
 import random
+import socketserver
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any, TypeVar
 from urllib.parse import parse_qs, urlsplit
 
 from tubescribe.sample import SAMPLE_DIR, render_feed
@@ -22,6 +24,8 @@ from tubescribe.sample import SAMPLE_DIR, render_feed
 # not_found: 404. rate_limited: 429. truncated: the full Content-Length, then half the bytes and a hang-up.
 # corrupt: as many random bytes as the file has, under the file's own content type.
 FAULTS = ("not_found", "rate_limited", "truncated", "corrupt")
+
+S = TypeVar("S", bound=socketserver.BaseServer)
 
 
 class _Handler(http.server.SimpleHTTPRequestHandler):
@@ -124,9 +128,8 @@ class FeedServer(http.server.ThreadingHTTPServer):
 
 
 @contextmanager
-def serve(directory: Path = SAMPLE_DIR, only: list[str] | None = None) -> Iterator[FeedServer]:
-    """Run a FeedServer on a free loopback port for the block."""
-    server = FeedServer(directory, only)
+def running(server: S) -> Iterator[S]:
+    """Serve `server` from a background thread for the block; shut down and closed afterwards."""
     thread = threading.Thread(target=functools.partial(server.serve_forever, poll_interval=0.05), daemon=True)
     thread.start()
     try:
@@ -134,3 +137,17 @@ def serve(directory: Path = SAMPLE_DIR, only: list[str] | None = None) -> Iterat
     finally:
         server.shutdown()
         server.server_close()
+
+
+@contextmanager
+def serve(directory: Path = SAMPLE_DIR, only: list[str] | None = None) -> Iterator[FeedServer]:
+    """Run a FeedServer on a free loopback port for the block."""
+    with running(FeedServer(directory, only)) as server:
+        yield server
+
+
+@contextmanager
+def serve_handler(handler: Callable[..., Any]) -> Iterator[str]:
+    """A loopback HTTP server answering with `handler` for the block; yields its base URL."""
+    with running(http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)) as server:
+        yield f"http://127.0.0.1:{server.server_address[1]}"

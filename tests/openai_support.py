@@ -7,17 +7,15 @@ from __future__ import annotations
 
 import copy
 import json
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from catalog_records import make_video, timed_transcript
 from fake_openai import FakeOpenAI
-from tubescribe.records import Segment, Transcript, Video
+from tubescribe.records import Transcript, Video
 from tubescribe.settings import Settings
 from tubescribe.stages.summarize.openai import prompt
-from tubescribe.stages.summarize.openai.summarizer import (
-    OpenAISummarizer,
-)
+from tubescribe.stages.summarize.openai.summarizer import OpenAISummarizer
 
 KEY = "sk-tubescribe-SECRET-7f3a9c1e5b"
 EXAMPLES = json.loads((prompt.PROMPTS_DIR / "examples.json").read_text(encoding="utf-8"))
@@ -26,7 +24,8 @@ VALID_2 = EXAMPLES[1]["summary"]
 BASE_S = 0.001  # retry backoff base: fast tests
 
 
-def settings(tmp_path: Path, base_url: str | None, **overrides: Any) -> Settings:
+def openai_settings(tmp_path: Path, base_url: str | None, **overrides: Any) -> Settings:
+    """Settings of a home in `tmp_path` whose summarizer asks the fake model at `base_url`."""
     values: dict[str, Any] = {"openai_model": "fake-model", "openai_few_shot": False, "openai_timeout_s": 5.0}
     return Settings.load(home=tmp_path, summarizer="openai", openai_base_url=base_url, **{**values, **overrides})
 
@@ -37,37 +36,16 @@ def summarizer(
     overrides = {k: kwargs.pop(k) for k in list(kwargs) if k.startswith("openai_")}
     sleep = delays.append if delays is not None else (lambda _: None)
     return OpenAISummarizer(
-        settings(tmp_path, server.base_url, **overrides), retry_base_s=BASE_S, sleep=sleep, **kwargs
+        openai_settings(tmp_path, server.base_url, **overrides), retry_base_s=BASE_S, sleep=sleep, **kwargs
     )
 
 
 def video() -> Video:
-    return Video(
-        video_id="vid-1",
-        title="Mistral explained",
-        url="https://example.com/watch?v=vid-1",
-        channel_id="chan",
-        channel_title="Channel",
-        channel_url="https://example.com/chan",
-    )
+    return make_video("vid-1", "Mistral explained")
 
 
 def transcript(texts: list[str], seconds_each: float = 10.0) -> Transcript:
-    segments = tuple(
-        Segment(idx=i, start_s=i * seconds_each, end_s=(i + 1) * seconds_each, text=text)
-        for i, text in enumerate(texts)
-    )
-    return Transcript(
-        video_id="vid-1",
-        language="en",
-        language_probability=0.99,
-        audio_duration_s=len(texts) * seconds_each,
-        model="tiny.en",
-        settings_key="k",
-        segments=segments,
-        transcribed_at=datetime(2024, 1, 1, tzinfo=UTC),
-        elapsed_s=1.0,
-    )
+    return timed_transcript("vid-1", texts, seconds_each)
 
 
 def short() -> Transcript:

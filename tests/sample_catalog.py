@@ -13,8 +13,11 @@ from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from pathlib import Path
 
+import pytest
+
+from catalog_records import make_failure, make_transcript, make_video
 from tubescribe.catalog.load import load_videos
-from tubescribe.records import Failure, Segment, StageRun, Transcript, Video
+from tubescribe.records import Segment, StageRun, Transcript, Video
 from tubescribe.settings import Settings
 from tubescribe.stages.summarize import summary_key
 from tubescribe.stages.summarize.local.summarizer import LocalSummarizer
@@ -61,9 +64,9 @@ def segments_of(name: str, duration_s: float) -> tuple[Segment, ...]:
 def video_of(name: str) -> Video:
     title, published_at, duration_s = listed()[name]
     if name == "typescript_fireship":
-        return Video(
-            video_id=YOUTUBE_ID,
-            title=title,
+        return make_video(
+            YOUTUBE_ID,
+            title,
             url=f"https://www.youtube.com/watch?v={YOUTUBE_ID}",
             channel_id="UCsBjURrPoezykLs9EqgamOA",
             channel_title="Fireship",
@@ -72,9 +75,9 @@ def video_of(name: str) -> Video:
             duration_s=duration_s,
             extractor="youtube",
         )
-    return Video(
-        video_id=name,
-        title=title,
+    return make_video(
+        name,
+        title,
         url=f"http://127.0.0.1:8000/{name}.webm",
         channel_id="generic-tubescribe-sample-channel",
         channel_title=GENERIC_CHANNEL,
@@ -92,14 +95,13 @@ def build_sample_catalog(settings: Settings) -> dict[str, Transcript]:
     for name in ("zig", "rust", "react", "typescript_fireship", "localized_deployment"):
         video = video_of(name)
         assert video.duration_s is not None
-        transcript = Transcript(
-            video_id=video.video_id,
-            language="en",
+        transcript = make_transcript(
+            video.video_id,
+            segments_of(name, video.duration_s),
             language_probability=0.99,
             audio_duration_s=video.duration_s,
             model="bundled-tiny.en",
             settings_key=TKEY,
-            segments=segments_of(name, video.duration_s),
             transcribed_at=WHEN,
             elapsed_s=video.duration_s / 8,
         )
@@ -121,15 +123,14 @@ def build_sample_catalog(settings: Settings) -> dict[str, Transcript]:
         transcripts[video.video_id] = transcript
     broken = video_of("zig").model_copy(update={"video_id": "broken", "title": "A video that would not download"})
     store.save_video(broken)
-    store.save_failure(
-        Failure(
-            video_id="broken",
-            stage="download",
-            kind="permanent",
-            error_class="DownloadError",
-            message="HTTP 404",
-            at=WHEN,
-        )
-    )
+    store.save_failure(make_failure("broken", message="HTTP 404", at=WHEN))
     load_videos(settings, [*SAMPLE_IDS, "broken"], TKEY, summary_key(summarizer))
     return transcripts
+
+
+@pytest.fixture(scope="module")
+def sample(tmp_path_factory: pytest.TempPathFactory) -> Settings:
+    """A home holding the sample catalog, built once for each test module that takes it."""
+    settings = Settings.load(home=tmp_path_factory.mktemp("sample") / "home")
+    build_sample_catalog(settings)
+    return settings

@@ -5,6 +5,7 @@ from __future__ import annotations
 import shutil
 import threading
 from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
@@ -341,6 +342,21 @@ def _sql_copy(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return copy
 
 
+@contextmanager
+def _migrated(settings: Settings, copy: Path, name: str, sql: str) -> Iterator[duckdb.DuckDBPyConnection]:
+    """Write (or rewrite) one migration in the SQL copy, then open the catalog, which applies what is new."""
+    from tubescribe.catalog import sql as catalog
+
+    (copy / "schema" / name).write_text(sql)
+    catalog.read_statements.cache_clear()
+    with writer(settings) as con:
+        yield con
+
+
+def _view(n: int) -> str:
+    return f"CREATE OR REPLACE VIEW note_view AS SELECT {n} AS n;\n"
+
+
 def test_a_new_migration_is_applied_once_on_an_existing_catalog(
     settings: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -360,31 +376,22 @@ def test_a_new_migration_is_applied_once_on_an_existing_catalog(
             assert con.execute("SELECT count(*) FROM notes").fetchall() == [(1,)]  # not inserted again
             assert con.execute("SELECT max(version) FROM schema_migrations").fetchall() == [(900,)]
         # An applied migration that changes data may not be edited afterwards...
-        (copy / "schema" / "900_notes.sql").write_text("CREATE TABLE notes (video_id VARCHAR);\n")
-        catalog.read_statements.cache_clear()
-        with pytest.raises(CatalogError, match=r"900_notes\.sql changed"), writer(settings):
+        notes = (copy / "schema" / "900_notes.sql").read_text()
+        with (
+            pytest.raises(CatalogError, match=r"900_notes\.sql changed"),
+            _migrated(settings, copy, "900_notes.sql", "CREATE TABLE notes (video_id VARCHAR);\n"),
+        ):
             pass
         # ...but one that only defines views is re-applied when it changes.
-        (copy / "schema" / "900_notes.sql").write_text(
-            "CREATE TABLE notes (video_id VARCHAR NOT NULL, note VARCHAR NOT NULL);\n"
-            "INSERT INTO notes VALUES ('v', 'added once');\n"
-        )
-        (copy / "schema" / "901_note_view.sql").write_text("CREATE OR REPLACE VIEW note_view AS SELECT 1 AS n;\n")
-        catalog.read_statements.cache_clear()
-        with writer(settings):
+        (copy / "schema" / "900_notes.sql").write_text(notes)
+        with _migrated(settings, copy, "901_note_view.sql", _view(1)):
             pass
-        (copy / "schema" / "901_note_view.sql").write_text("CREATE OR REPLACE VIEW note_view AS SELECT 2 AS n;\n")
-        catalog.read_statements.cache_clear()
-        with writer(settings) as con:
+        with _migrated(settings, copy, "901_note_view.sql", _view(2)) as con:
             assert con.execute("SELECT n FROM note_view").fetchall() == [(2,)]
         # An earlier view migration edited: the later ones that may redefine its views run again after it.
-        (copy / "schema" / "902_note_view_again.sql").write_text("CREATE OR REPLACE VIEW note_view AS SELECT 3 AS n;\n")
-        catalog.read_statements.cache_clear()
-        with writer(settings):
+        with _migrated(settings, copy, "902_note_view_again.sql", _view(3)):
             pass
-        (copy / "schema" / "901_note_view.sql").write_text("CREATE OR REPLACE VIEW note_view AS SELECT 4 AS n;\n")
-        catalog.read_statements.cache_clear()
-        with writer(settings) as con:
+        with _migrated(settings, copy, "901_note_view.sql", _view(4)) as con:
             assert apply_schema(con) == []
             assert con.execute("SELECT n FROM note_view").fetchall() == [(3,)]  # 902's, the last definition
     finally:

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import functools
 import http.server
-import threading
 from collections.abc import Iterator
 
 import pytest
 
+from catalog_records import make_video
+from helpers_feed import running
 from tubescribe.records import Video
 from tubescribe.sample import SAMPLE_DIR, render_feed
 from tubescribe.settings import Settings
@@ -63,14 +64,8 @@ class RecordingServer(http.server.ThreadingHTTPServer):
 
 @pytest.fixture
 def server() -> Iterator[RecordingServer]:
-    srv = RecordingServer()
-    thread = threading.Thread(target=functools.partial(srv.serve_forever, poll_interval=0.05), daemon=True)
-    thread.start()
-    try:
+    with running(RecordingServer()) as srv:
         yield srv
-    finally:
-        srv.shutdown()
-        srv.server_close()
 
 
 def feed_video(feed_url: str, guid: str) -> Video:
@@ -80,9 +75,9 @@ def feed_video(feed_url: str, guid: str) -> Video:
 
 
 def direct_video(server: RecordingServer, video_id: str, file_name: str) -> Video:
-    return Video(
-        video_id=video_id,
-        title=video_id,
+    return make_video(
+        video_id,
+        video_id,
         url=f"{server.base_url}/{file_name}",
         channel_id="generic-test",
         channel_title="test",

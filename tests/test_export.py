@@ -3,16 +3,14 @@
 from __future__ import annotations
 
 import json
-import os
 import re
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
 import duckdb
 import pytest
 
+from cli_support import tubescribe
 from sample_catalog import YOUTUBE_ID, build_sample_catalog
 from tubescribe.catalog.connection import writer
 from tubescribe.catalog.export import Cue, ExportError, export_pages, export_tables, srt, timestamp, vtt
@@ -205,29 +203,19 @@ def test_unknown_video_is_named(settings_: Settings, tmp_path: Path) -> None:
 
 # -- the command ---------------------------------------------------------------------------------
 def test_cli_export(settings_: Settings, tmp_path: Path) -> None:
-    environment = {k: v for k, v in os.environ.items() if not k.startswith(("AIRFLOW", "TUBESCRIBE_"))}
-    environment["TUBESCRIBE_HOME"] = str(settings_.home)
     out = tmp_path / "out"
-    done = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "tubescribe.cli.app",
-            "export",
-            "--format",
-            "jsonl",
-            "--out",
-            str(out),
-            "--subtitles",
-            "srt",
-            "--markdown",
-            "--video",
-            "zig",
-        ],
-        env=environment,
-        capture_output=True,
-        text=True,
-        timeout=120,
+    done = tubescribe(
+        settings_.home,
+        "export",
+        "--format",
+        "jsonl",
+        "--out",
+        str(out),
+        "--subtitles",
+        "srt",
+        "--markdown",
+        "--video",
+        "zig",
     )
     assert done.returncode == 0, done.stderr
     assert f"wrote {len(TABLES) + 2} files" in done.stdout  # the tables, one subtitle file, one Markdown file

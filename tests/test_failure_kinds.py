@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import http.server
 import logging
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -13,7 +12,7 @@ from typing import Any
 import pytest
 import yt_dlp
 
-from helpers_feed import FeedServer, serve
+from helpers_feed import FeedServer, serve, serve_handler
 from resilience_support import (  # noqa: F401  (pytest fixtures, used by name)
     PLATFORM,
     Landed,
@@ -28,7 +27,6 @@ from resilience_support import (  # noqa: F401  (pytest fixtures, used by name)
     rust_only_catalog,
     scripted_video,
     server,
-    settings,
     site,
     video_state,
 )
@@ -267,14 +265,8 @@ class _Answers(http.server.BaseHTTPRequestHandler):
 
 @pytest.fixture
 def answers() -> Iterator[str]:
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Answers)
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}"
-    finally:
-        server.shutdown()
-        server.server_close()
+    with serve_handler(_Answers) as url:
+        yield url
 
 
 def _failures(settings: Settings) -> dict[str, tuple[str, str]]:

@@ -15,6 +15,7 @@ from catalog_records import (
     TKEY,
     WHEN,
     counts,
+    make_failure,
     make_summary_record,
     make_transcript,
     make_video,
@@ -25,7 +26,6 @@ from catalog_records import (
 from tubescribe.catalog import load
 from tubescribe.catalog.load import LoadResult, load_videos
 from tubescribe.catalog.sql import CatalogError
-from tubescribe.records import Failure
 from tubescribe.settings import Settings
 from tubescribe.store import Store
 
@@ -213,14 +213,7 @@ def test_an_older_summary_loaded_later_does_not_become_the_newest(settings: Sett
 def test_failure_artifact_marks_the_video_failed(settings: Settings, store: Store) -> None:
     store.save_video(make_video())
     store.save_failure(
-        Failure(
-            video_id="rust",
-            stage="transcribe",
-            kind="permanent",
-            error_class="TranscribeError",
-            message="could not decode rust.webm",
-            at=WHEN,
-        )
+        make_failure(stage="transcribe", error_class="TranscribeError", message="could not decode rust.webm")
     )
     result = load_videos(settings, ["rust"], TKEY, "k1")
     assert result.failed == ("rust",)
@@ -231,11 +224,7 @@ def test_failure_artifact_marks_the_video_failed(settings: Settings, store: Stor
 
 def test_cleared_failure_turns_the_video_loaded(settings: Settings, store: Store) -> None:
     store.save_video(make_video())
-    store.save_failure(
-        Failure(
-            video_id="rust", stage="download", kind="permanent", error_class="DownloadError", message="404", at=WHEN
-        )
-    )
+    store.save_failure(make_failure())
     load_videos(settings, ["rust"], TKEY, "k1")
     store.clear_failure("rust")
     stage(store)

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
 from itertools import pairwise
 from pathlib import Path
 
 import pytest
 
+from catalog_records import make_video, timed_transcript
 from tubescribe.contract import GENERAL_TOPICS, parse_summary
 from tubescribe.records import Segment, SummaryRecord, Transcript, Video
 from tubescribe.stages.summarize import SummarizeError
@@ -27,36 +27,16 @@ FILLER = {"guys", "gonna", "basically", "really", "thing", "things", "lets", "do
 def make_transcript(text: str, *, seconds: float = 4.0, texts: list[str] | None = None) -> Transcript:
     """Fake segments of 12 words and `seconds` each (or one per entry of `texts`)."""
     words = text.split()
-    texts = texts or [" ".join(words[i : i + 12]) for i in range(0, len(words), 12)]
-    segments = tuple(
-        Segment(idx=n, start_s=n * seconds, end_s=(n + 1) * seconds, text=chunk) for n, chunk in enumerate(texts)
-    )
-    return Transcript(
-        video_id="vid",
-        language="en",
-        language_probability=1.0,
-        audio_duration_s=len(segments) * seconds,
-        model="test",
-        settings_key="test",
-        segments=segments,
-        transcribed_at=datetime(2024, 1, 1, tzinfo=UTC),
-        elapsed_s=0.0,
-    )
+    return timed_transcript("vid", texts or [" ".join(words[i : i + 12]) for i in range(0, len(words), 12)], seconds)
 
 
-def make_video(name: str) -> Video:
-    return Video(
-        video_id=name,
-        title=name.replace("_", " ").title(),
-        url=f"https://example.com/{name}",
-        channel_id="channel",
-        channel_title="Channel",
-        channel_url="https://example.com/channel",
-    )
+def video_named(name: str) -> Video:
+    """A video whose title is its name in title case (the title weighs in the summary's tags)."""
+    return make_video(name, name.replace("_", " ").title())
 
 
 def summarize(name: str, text: str) -> SummaryRecord:
-    return LocalSummarizer().summarize(make_video(name), make_transcript(text))
+    return LocalSummarizer().summarize(video_named(name), make_transcript(text))
 
 
 def test_summarizer_identifies_itself() -> None:
@@ -83,7 +63,7 @@ def test_same_input_gives_same_summary() -> None:
 @pytest.mark.parametrize("name", sorted(ALL_TEXTS))
 def test_sections_are_contiguous_and_chronological(name: str) -> None:
     transcript = make_transcript(ALL_TEXTS[name])
-    spans = LocalSummarizer().summarize(make_video(name), transcript).section_spans
+    spans = LocalSummarizer().summarize(video_named(name), transcript).section_spans
     assert len(spans) == 5
     assert spans[0].start_s == transcript.segments[0].start_s
     assert spans[-1].end_s == transcript.segments[-1].end_s
@@ -172,11 +152,11 @@ def test_blank_segments_raise_summarize_error() -> None:
         update={"segments": (Segment(idx=0, start_s=0.0, end_s=2.0, text="  ... "),)}
     )
     with pytest.raises(SummarizeError):
-        LocalSummarizer().summarize(make_video("blank"), transcript)
+        LocalSummarizer().summarize(video_named("blank"), transcript)
 
 
 def test_transcript_without_timing_gets_empty_spans() -> None:
-    record = LocalSummarizer().summarize(make_video("rust"), make_transcript(PRACTICE["rust"], seconds=0.0))
+    record = LocalSummarizer().summarize(video_named("rust"), make_transcript(PRACTICE["rust"], seconds=0.0))
     assert parse_summary(record.raw_json) == record.summary
     assert all(span.start_s is None and span.end_s is None for span in record.section_spans)
 
@@ -190,7 +170,7 @@ def test_punctuated_capitalized_transcript_gives_sentence_bullets() -> None:
         "The standard library handles files, concurrency and input output.",
     ]
     transcript = make_transcript("", texts=sentences * 6)
-    summary = LocalSummarizer().summarize(make_video("rust"), transcript).summary
+    summary = LocalSummarizer().summarize(video_named("rust"), transcript).summary
     bullets = [bullet for section in summary.sections for bullet in section.content]
     assert set(bullets) <= set(sentences)
     assert summary.generalTopics[0].name == "Programming Languages and Software Development"
@@ -202,5 +182,5 @@ def test_three_hour_transcript_gives_a_valid_summary() -> None:
     text = " ".join((words * (32_400 // len(words) + 1))[:32_400])
     transcript = make_transcript(text)
     assert transcript.segments[-1].end_s >= 3 * 3600
-    record = LocalSummarizer().summarize(make_video("long"), transcript)
+    record = LocalSummarizer().summarize(video_named("long"), transcript)
     assert parse_summary(record.raw_json) == record.summary

@@ -11,19 +11,9 @@ from pathlib import Path
 import pytest
 
 from fake_openai import FakeOpenAI, Reply, Request, completion, error
-from openai_support import (
-    BASE_S,
-    KEY,
-    VALID,
-    settings,
-    short,
-    summarizer,
-    video,
-)
+from openai_support import BASE_S, KEY, VALID, openai_settings, short, summarizer, video
 from tubescribe.stages.summarize import SummarizeError
-from tubescribe.stages.summarize.openai.summarizer import (
-    OpenAISummarizer,
-)
+from tubescribe.stages.summarize.openai.summarizer import OpenAISummarizer
 
 pytestmark = pytest.mark.usefixtures("openai_env")
 
@@ -78,7 +68,7 @@ def test_unreachable_server_is_retried_then_reported(tmp_path: Path) -> None:
         port = probe.getsockname()[1]
     delays: list[float] = []
     summary = OpenAISummarizer(
-        settings(tmp_path, f"http://127.0.0.1:{port}/v1"), retry_base_s=BASE_S, sleep=delays.append
+        openai_settings(tmp_path, f"http://127.0.0.1:{port}/v1"), retry_base_s=BASE_S, sleep=delays.append
     )
     with pytest.raises(SummarizeError, match="gave up after 4 attempts, the last connection failed"):
         summary.summarize(video(), short())
@@ -124,7 +114,7 @@ def test_key_never_leaks(tmp_path: Path, openai_server: FakeOpenAI, caplog: pyte
 
 def test_missing_key_with_openai_url_says_to_set_it(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("OPENAI_API_KEY")
-    summary = OpenAISummarizer(settings(tmp_path, None), retry_base_s=BASE_S)
+    summary = OpenAISummarizer(openai_settings(tmp_path, None), retry_base_s=BASE_S)
     with pytest.raises(SummarizeError, match="set OPENAI_API_KEY"):
         summary.summarize(video(), short())
 
@@ -148,7 +138,7 @@ def test_airflow_connection_supplies_key_and_url(
     connection = {"conn_type": "openai", "password": "sk-from-airflow", "host": openai_server.base_url}
     monkeypatch.setenv("AIRFLOW_CONN_OPENAI_DEFAULT", json.dumps(connection))
     openai_server.script(completion(VALID))
-    OpenAISummarizer(settings(tmp_path, None), retry_base_s=BASE_S).summarize(video(), short())
+    OpenAISummarizer(openai_settings(tmp_path, None), retry_base_s=BASE_S).summarize(video(), short())
     assert openai_server.chat_requests()[0].headers["authorization"] == "Bearer sk-from-airflow"
 
 

@@ -9,14 +9,7 @@ from pathlib import Path
 import pytest
 
 from fake_openai import FakeOpenAI, Reply, Request, completion
-from openai_support import (
-    VALID,
-    VALID_2,
-    short,
-    summarizer,
-    transcript,
-    video,
-)
+from openai_support import VALID, VALID_2, short, summarizer, transcript, video
 from tubescribe.stages.summarize import SummarizeError
 from tubescribe.stages.summarize.openai import prompt
 

@@ -8,16 +8,7 @@ from pathlib import Path
 import pytest
 
 from fake_openai import FakeOpenAI, Reply, completion, error
-from openai_support import (
-    EXAMPLES,
-    VALID,
-    VALID_2,
-    broken_summary,
-    short,
-    summarizer,
-    transcript,
-    video,
-)
+from openai_support import EXAMPLES, VALID, VALID_2, broken_summary, short, summarizer, transcript, video
 from tubescribe.contract import json_schema, parse_summary
 from tubescribe.records import SummaryRecord
 from tubescribe.stages.summarize.openai import prompt

@@ -4,9 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -14,20 +11,14 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from sample_catalog import build_sample_catalog
+from cli_support import tubescribe
+from sample_catalog import sample  # noqa: F401  (pytest fixture, used by name)
 from tubescribe.catalog.connection import writer
 from tubescribe.catalog.query import QueryError, run_query
 from tubescribe.catalog.sandbox import NO_ATTACH, NO_EXTENSIONS, NO_FILES, NO_SETTINGS, READ_ONLY, explain, sandboxed
 from tubescribe.settings import Settings
 
 REPO = Path(__file__).resolve().parents[1]
-
-
-@pytest.fixture(scope="module")
-def sample(tmp_path_factory: pytest.TempPathFactory) -> Settings:
-    settings = Settings.load(home=tmp_path_factory.mktemp("query") / "home")
-    build_sample_catalog(settings)
-    return settings
 
 
 @pytest.fixture
@@ -182,20 +173,6 @@ def test_query_works_on_an_empty_catalog(settings: Settings) -> None:
 
 
 # -- the command ---------------------------------------------------------------------------------
-def tubescribe(home: Path, *args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
-    environment = {k: v for k, v in os.environ.items() if not k.startswith(("AIRFLOW", "TUBESCRIBE_", "OPENAI_"))}
-    environment.update({"TUBESCRIBE_HOME": str(home), "COLUMNS": "200"})
-    return subprocess.run(
-        [sys.executable, "-m", "tubescribe.cli.app", *args],
-        env=environment,
-        input=stdin,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        cwd=REPO,
-    )
-
-
 @pytest.fixture(scope="module")
 def cli_home(sample: Settings) -> Iterator[Path]:
     yield sample.home

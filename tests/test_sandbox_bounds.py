@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 from pathlib import Path
@@ -11,33 +10,13 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from sample_catalog import build_sample_catalog
+from cli_support import CLI, cli_environment, tubescribe
+from sample_catalog import sample  # noqa: F401  (pytest fixture, used by name)
 from tubescribe.catalog.query import QueryError, run_query
 from tubescribe.catalog.sandbox import NO_ACTIONS, SandboxError, check_filter, valid_filter
 from tubescribe.settings import Settings
 
 REPO = Path(__file__).resolve().parents[1]
-
-
-@pytest.fixture(scope="module")
-def sample(tmp_path_factory: pytest.TempPathFactory) -> Settings:
-    settings = Settings.load(home=tmp_path_factory.mktemp("bounds") / "home")
-    build_sample_catalog(settings)
-    return settings
-
-
-def tubescribe(home: Path, *args: str, cwd: Path = REPO, out: int | None = None) -> subprocess.CompletedProcess[str]:
-    environment = {k: v for k, v in os.environ.items() if not k.startswith(("AIRFLOW", "TUBESCRIBE_", "OPENAI_"))}
-    environment["TUBESCRIBE_HOME"] = str(home)
-    return subprocess.run(
-        [sys.executable, "-m", "tubescribe.cli.app", *args],
-        env=environment,
-        stdout=out if out is not None else subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        timeout=300,
-        cwd=cwd,
-    )
 
 
 # -- statements that act rather than ask ------------------------------------------------------------------
@@ -147,11 +126,9 @@ def max_rss_mb(home: Path, *args: str) -> tuple[int, str]:
         "print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss // 1024)\n"
         "print(done.stderr, end='')\n"
     )
-    environment = {k: v for k, v in os.environ.items() if not k.startswith(("AIRFLOW", "TUBESCRIBE_", "OPENAI_"))}
-    environment["TUBESCRIBE_HOME"] = str(home)
     done = subprocess.run(
-        [sys.executable, "-c", parent, sys.executable, "-m", "tubescribe.cli.app", *args],
-        env=environment,
+        [sys.executable, "-c", parent, *CLI, *args],
+        env=cli_environment(home),
         capture_output=True,
         text=True,
         timeout=300,

@@ -3,9 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from datetime import date
 from pathlib import Path
 from unittest import mock
@@ -13,14 +10,23 @@ from unittest import mock
 import duckdb
 import pytest
 
-from sample_catalog import GENERIC_CHANNEL, TKEY, YOUTUBE_ID, build_sample_catalog, segments_of, video_of
+from catalog_records import timed_transcript
+from cli_support import tubescribe
+from sample_catalog import (  # noqa: F401  (sample: a pytest fixture, used by name)
+    GENERIC_CHANNEL,
+    TKEY,
+    YOUTUBE_ID,
+    sample,
+    segments_of,
+    video_of,
+)
 from tubescribe.catalog import search as search_module
 from tubescribe.catalog.connection import writer
 from tubescribe.catalog.load import load_videos
 from tubescribe.catalog.migrations import apply_schema
 from tubescribe.catalog.search import INDEX_FORMAT, SearchError, moment_link, refresh_index, search, snippet
 from tubescribe.catalog.sql import run_sql
-from tubescribe.records import Segment, Transcript
+from tubescribe.records import Segment
 from tubescribe.settings import Settings
 from tubescribe.stages.summarize import summary_key
 from tubescribe.stages.summarize.local.summarizer import LocalSummarizer
@@ -28,13 +34,6 @@ from tubescribe.store import Store
 
 REPO = Path(__file__).resolve().parents[1]
 SEARCH_SQL = sorted(p.stem for p in (REPO / "sql" / "search").glob("*.sql"))
-
-
-@pytest.fixture(scope="module")
-def sample(tmp_path_factory: pytest.TempPathFactory) -> Settings:
-    settings = Settings.load(home=tmp_path_factory.mktemp("search") / "home")
-    build_sample_catalog(settings)
-    return settings
 
 
 def second_of(name: str, words: str) -> float:
@@ -140,19 +139,12 @@ def test_the_index_follows_every_load(settings: Settings) -> None:
     store = Store(settings)
     summarizer = LocalSummarizer()
     video = video_of("rust")
-    first = Transcript(
-        video_id="rust",
-        language="en",
-        language_probability=1.0,
-        audio_duration_s=10.0,
-        model="m",
+    first = timed_transcript(
+        "rust",
+        ["rust has a borrow checker for memory", "and cargo builds the crates quickly"],
+        5.0,
         settings_key=TKEY,
-        segments=(
-            Segment(idx=0, start_s=0.0, end_s=5.0, text="rust has a borrow checker for memory"),
-            Segment(idx=1, start_s=5.0, end_s=10.0, text="and cargo builds the crates quickly"),
-        ),
         transcribed_at=video.published_at,
-        elapsed_s=1.0,
     )
     store.save_video(video)
     store.save_transcript(first)
@@ -295,15 +287,7 @@ def test_snippet_keeps_short_text_whole() -> None:
 
 # -- the command ---------------------------------------------------------------------------------
 def test_cli_search_json(sample: Settings) -> None:
-    environment = {k: v for k, v in os.environ.items() if not k.startswith(("AIRFLOW", "TUBESCRIBE_"))}
-    environment["TUBESCRIBE_HOME"] = str(sample.home)
-    done = subprocess.run(
-        [sys.executable, "-m", "tubescribe.cli.app", "search", "borrow checker", "--format", "json", "--limit", "3"],
-        env=environment,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    done = tubescribe(sample.home, "search", "borrow checker", "--format", "json", "--limit", "3")
     assert done.returncode == 0, done.stderr
     hits = json.loads(done.stdout)
     assert len(hits) == 3

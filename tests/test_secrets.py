@@ -17,7 +17,6 @@ from resilience_support import (  # noqa: F401  (pytest fixtures, used by name)
     rust_only_catalog,
     scripted_video,
     server,
-    settings,
     site,
 )
 from tubescribe.pipeline import steps as pipeline

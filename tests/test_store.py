@@ -2,50 +2,13 @@
 
 from __future__ import annotations
 
-import json
-from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
-from tubescribe.contract import parse_summary
-from tubescribe.records import Failure, SectionSpan, Segment, SummaryRecord, Transcript, Video
+from catalog_records import TKEY, make_failure, make_summary_record, make_transcript, make_video
 from tubescribe.settings import Settings
 from tubescribe.store import Store, UnsafePathError, atomic_path, write_text
-
-PACKAGE = Path(__file__).resolve().parents[1] / "plugins" / "tubescribe"
-EXAMPLE = json.loads((PACKAGE / "prompts" / "examples.json").read_text(encoding="utf-8"))[0]["summary"]
-WHEN = datetime(2024, 5, 14, 15, 0, tzinfo=UTC)
-
-
-def make_video(video_id: str = "rust") -> Video:
-    return Video(
-        video_id=video_id,
-        title="Rust in 100 Seconds",
-        url=f"http://127.0.0.1:1/{video_id}.webm",
-        channel_id="generic-sample",
-        channel_title="sample",
-        channel_url="http://127.0.0.1:1/feed.xml",
-        published_at=WHEN,
-        duration_s=154.0,
-    )
-
-
-def make_transcript(video_id: str = "rust", settings_key: str = "abc123") -> Transcript:
-    return Transcript(
-        video_id=video_id,
-        language="en",
-        language_probability=0.99,
-        audio_duration_s=8.0,
-        model="bundled-tiny.en",
-        settings_key=settings_key,
-        segments=(
-            Segment(idx=0, start_s=0.0, end_s=4.0, text="Rust is fast."),
-            Segment(idx=1, start_s=4.0, end_s=8.0, text="And memory safe."),
-        ),
-        transcribed_at=WHEN,
-        elapsed_s=1.5,
-    )
 
 
 def files_in(folder: Path) -> list[str]:
@@ -119,34 +82,22 @@ def test_video_round_trips(store: Store) -> None:
 def test_transcript_round_trips_under_its_settings_key(store: Store) -> None:
     transcript = make_transcript()
     store.save_transcript(transcript)
-    assert store.transcript("rust", "abc123") == transcript
+    assert store.transcript("rust", TKEY) == transcript
 
 
 def test_transcript_for_other_settings_key_is_absent(store: Store) -> None:
-    store.save_transcript(make_transcript(settings_key="abc123"))
+    store.save_transcript(make_transcript(settings_key=TKEY))
     assert store.transcript("rust", "other") is None
 
 
 def test_summary_round_trips(store: Store) -> None:
-    record = SummaryRecord(
-        video_id="rust",
-        backend="local",
-        model="extractive",
-        prompt_version="v1",
-        summary=parse_summary(EXAMPLE),
-        raw_json=json.dumps(EXAMPLE),
-        section_spans=(SectionSpan(start_s=0.0, end_s=30.0),),
-        created_at=WHEN,
-        tokens_in=10,
-    )
+    record = make_summary_record()
     store.save_summary(record, "key1")
     assert store.summary("rust", "key1") == record
 
 
 def test_failure_round_trips_and_clears(store: Store) -> None:
-    failure = Failure(
-        video_id="rust", stage="download", kind="permanent", error_class="DownloadError", message="404", at=WHEN
-    )
+    failure = make_failure()
     store.save_failure(failure)
     assert store.failure("rust") == failure
     store.clear_failure("rust")

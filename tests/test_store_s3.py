@@ -16,13 +16,13 @@ from pathlib import Path
 
 import pytest
 
+from catalog_records import TKEY, WHEN, make_failure, make_summary_record, make_transcript, make_video
+from helpers_feed import serve_handler
 from resilience_support import clip
 from services_s3 import S3Service, s3_service  # noqa: F401  (pytest fixture, used by name)
-from test_store import EXAMPLE, WHEN, make_transcript, make_video
-from tubescribe.contract import parse_summary
 from tubescribe.pipeline import platforms
 from tubescribe.pipeline import steps as pipeline
-from tubescribe.records import Failure, Segment, StageRun, SummaryRecord
+from tubescribe.records import Segment, StageRun
 from tubescribe.sample import SAMPLE_DIR
 from tubescribe.settings import Settings
 from tubescribe.stages.channels import Channel, ChannelsFileError, add_channel, load_channels, remove_channel
@@ -72,28 +72,16 @@ def any_store(request: pytest.FixtureRequest, settings: Settings) -> Store:
     return Store(request.getfixturevalue("worker1"))
 
 
-def make_summary(video_id: str = "rust") -> SummaryRecord:
-    return SummaryRecord(
-        video_id=video_id,
-        backend="local",
-        model="extractive",
-        prompt_version="v1",
-        summary=parse_summary(EXAMPLE),
-        raw_json="{}",
-        created_at=WHEN,
-    )
-
-
 # -- every record kind round-trips -----------------------------------------------------------------
 def test_every_record_kind_round_trips(any_store: Store) -> None:
-    video, transcript, summary = make_video(), make_transcript(), make_summary()
-    failure = Failure(video_id="rust", stage="download", kind="transient", error_class="X", message="m", at=WHEN)
+    video, transcript, summary = make_video(), make_transcript(), make_summary_record()
+    failure = make_failure(kind="transient", error_class="X", message="m")
     any_store.save_video(video)
     any_store.save_transcript(transcript)
     any_store.save_summary(summary, "key1")
     any_store.save_failure(failure)
     assert any_store.video("rust") == video
-    assert any_store.transcript("rust", "abc123") == transcript
+    assert any_store.transcript("rust", TKEY) == transcript
     assert any_store.summary("rust", "key1") == summary
     assert any_store.failure("rust") == failure
     assert any_store.blobs.exists("work/rust/failure.json")
@@ -150,7 +138,7 @@ def test_records_land_as_objects_in_the_bucket_and_not_in_the_home(
     store = Store(worker1)
     store.save_video(make_video())
     store.save_transcript(make_transcript())
-    assert keys(s3_service, prefix) == ["work/rust/transcript-abc123.json", "work/rust/video.json"]
+    assert keys(s3_service, prefix) == [f"work/rust/transcript-{TKEY}.json", "work/rust/video.json"]
     assert not worker1.work_dir.exists()
 
 
@@ -175,7 +163,7 @@ def big_transcript(word: str):  # type: ignore[no-untyped-def]
 def test_a_reader_never_sees_a_partial_record(any_store: Store) -> None:
     versions = [big_transcript("alpha"), big_transcript("omega")]
     whole = {v.model_dump_json(indent=1).encode() for v in versions}
-    key = "work/rust/transcript-abc123.json"
+    key = f"work/rust/transcript-{TKEY}.json"
     seen: list[bytes | None] = []
     done = threading.Event()
 
@@ -209,16 +197,8 @@ def clip_server(tmp_path: Path) -> Iterator[str]:
     site = tmp_path / "site"
     site.mkdir()
     clip(SAMPLE_DIR / "rust.webm", site / "rust.webm", 20)
-    handler = functools.partial(_QuietHandler, directory=str(site))
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    server.daemon_threads = True
-    thread = threading.Thread(target=functools.partial(server.serve_forever, poll_interval=0.05), daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}/rust.webm"
-    finally:
-        server.shutdown()
-        server.server_close()
+    with serve_handler(functools.partial(_QuietHandler, directory=str(site))) as url:
+        yield f"{url}/rust.webm"
 
 
 def scratch_media(settings: Settings) -> list[str]:

@@ -3,30 +3,27 @@
 from __future__ import annotations
 
 import json
-import os
-import subprocess
 import sys
-from datetime import UTC, date, datetime
+from datetime import date
 from pathlib import Path
 
 import duckdb
 import pytest
 
-from sample_catalog import GENERIC_CHANNEL, build_sample_catalog, listed
+from catalog_records import TKEY, stage
+from cli_support import tubescribe
+from sample_catalog import GENERIC_CHANNEL, listed, sample  # noqa: F401  (sample: a pytest fixture, used by name)
 from tubescribe.catalog.connection import writer
 from tubescribe.catalog.extensions import load_fts
 from tubescribe.catalog.load import load_videos
 from tubescribe.catalog.migrations import apply_schema, schema_files
 from tubescribe.catalog.query import run_query
 from tubescribe.catalog.sql import run_sql
-from tubescribe.contract import parse_summary
-from tubescribe.records import Segment, SummaryRecord, Transcript, Video
 from tubescribe.settings import Settings
 from tubescribe.store import Store
 
 REPO = Path(__file__).resolve().parents[1]
 ANALYTICS = sorted(p.name for p in (REPO / "sql" / "analytics").glob("*.sql"))
-EXAMPLE = json.loads((REPO / "plugins/tubescribe/prompts/examples.json").read_text(encoding="utf-8"))[0]["summary"]
 VIEWS = {
     "latest_summaries",
     "video_tags",
@@ -43,13 +40,6 @@ VIEWS = {
     "stage_timings_by_run",
     "stage_timings_by_day",
 }
-
-
-@pytest.fixture(scope="module")
-def sample(tmp_path_factory: pytest.TempPathFactory) -> Settings:
-    settings = Settings.load(home=tmp_path_factory.mktemp("views") / "home")
-    build_sample_catalog(settings)
-    return settings
 
 
 @pytest.fixture
@@ -116,16 +106,7 @@ def test_saved_query_runs_through_run_sql(empty: Settings, name: str) -> None:
 
 
 def test_saved_query_from_the_command_line(sample: Settings) -> None:
-    environment = {k: v for k, v in os.environ.items() if not k.startswith(("AIRFLOW", "TUBESCRIBE_"))}
-    environment["TUBESCRIBE_HOME"] = str(sample.home)
-    done = subprocess.run(
-        [*CLI, "query", "--format", "json", "--file", "sql/analytics/failures.sql"],
-        env=environment,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        cwd=REPO,
-    )
+    done = tubescribe(sample.home, "query", "--format", "json", "--file", "sql/analytics/failures.sql")
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout)[0]["examples"] == ["broken"]
 
@@ -168,46 +149,9 @@ def test_channel_general_topics_shares(sample: Settings) -> None:
 # -- topic normalization in the catalog ----------------------------------------------------------
 def _load_with_tags(settings: Settings, tags_by_video: dict[str, list[str]]) -> None:
     store = Store(settings)
-    when = datetime(2024, 5, 14, tzinfo=UTC)
     for video_id, tags in tags_by_video.items():
-        store.save_video(
-            Video(
-                video_id=video_id,
-                title=video_id,
-                url=f"http://x/{video_id}",
-                channel_id="c",
-                channel_title="C",
-                channel_url="http://x",
-                published_at=when,
-            )
-        )
-        store.save_transcript(
-            Transcript(
-                video_id=video_id,
-                language="en",
-                language_probability=1.0,
-                audio_duration_s=4.0,
-                model="m",
-                settings_key="t",
-                segments=(Segment(idx=0, start_s=0, end_s=4, text="hello"),),
-                transcribed_at=when,
-                elapsed_s=1.0,
-            )
-        )
-        data = {**EXAMPLE, "topics": tags}
-        store.save_summary(
-            SummaryRecord(
-                video_id=video_id,
-                backend="local",
-                model="m",
-                prompt_version="p",
-                summary=parse_summary(data),
-                raw_json=json.dumps(data),
-                created_at=when,
-            ),
-            "k",
-        )
-    load_videos(settings, list(tags_by_video), "t", "k")
+        stage(store, video_id, summary_key="k", topics=tags)
+    load_videos(settings, list(tags_by_video), TKEY, "k")
 
 
 def test_spellings_of_a_topic_count_together(settings: Settings) -> None:

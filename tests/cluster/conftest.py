@@ -61,14 +61,19 @@ class LoopbackCluster:
         return done.stdout
 
     def tubescribe(self, *args: str, timeout: float = 420) -> subprocess.CompletedProcess[str]:
-        return subprocess.run(
-            [self.tubescribe_bin, *args],
-            env=self.shell_env(),
-            capture_output=True,
-            text=True,
-            timeout=timeout,
-            check=False,
-        )
+        """Run one `tubescribe` command to its end; past `timeout`, fail with what it printed and the logs."""
+        try:
+            return subprocess.run(
+                [self.tubescribe_bin, *args],
+                env=self.shell_env(),
+                capture_output=True,
+                text=True,
+                timeout=timeout,
+                check=False,
+            )
+        except subprocess.TimeoutExpired as exc:
+            printed = (exc.stdout or b"").decode(errors="replace") if isinstance(exc.stdout, bytes) else exc.stdout
+            pytest.fail(f"`tubescribe {args[0]}` ran past {timeout:.0f} s:\n{printed or ''}{self.logs()}")
 
     def start_tubescribe(self, *args: str) -> subprocess.Popen[str]:
         return subprocess.Popen(

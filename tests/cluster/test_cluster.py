@@ -6,10 +6,13 @@ tests does not matter; a killed worker is started again before its test ends.
 
 from __future__ import annotations
 
+import contextlib
 import re
 import shutil
 import subprocess
 import time
+from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -104,56 +107,68 @@ def test_sample_channel_lands_through_the_cluster_on_both_workers(cluster):
     assert _landed(cluster, ids) == {video_id: ("loaded", 1, 1) for video_id in ids}
 
 
-def test_a_worker_killed_mid_transcription_is_replaced_by_the_other(cluster, tmp_path: Path):
-    folder, guids = _renamed_channel(tmp_path, "kill-", ["zig", "react"])
-    with serve_sample_channel(only=guids, directory=folder) as feed:
-        proc = cluster.start_tubescribe("ingest", feed)
-        try:
-            run_id, running = cluster.wait_for_task("transcribe", "running")
-            victim = str(running.hostname)
-            (survivor,) = set(WORKERS) - {victim}
-            time.sleep(2)  # into the transcription itself, past the task's start-up
-            cluster.launcher("kill", victim)
-            out = _finish(proc, cluster)
-        finally:
-            if proc.poll() is None:
-                proc.kill()
-                proc.wait()
-    try:
-        assert _run_id(out) == run_id
-        ids = _discovered(cluster, run_id, guids)
-        transcribe = [ti for ti in cluster.task_instances(run_id) if ti.task_id == "transcribe"]
-        # The lost attempt was noticed by its missing heartbeat and tried again, on the machine still up.
-        assert [(ti.state, ti.try_number, ti.hostname) for ti in transcribe] == [("success", 2, survivor)]
-        assert _landed(cluster, ids) == {video_id: ("loaded", 1, 1) for video_id in ids}
-    finally:
-        _ensure_workers(cluster)
+@dataclass(frozen=True)
+class Ingest:
+    """A running `tubescribe ingest` caught while one worker transcribes: which worker, and the other."""
+
+    proc: subprocess.Popen[str]
+    guids: list[str]
+    run_id: str
+    worker: str
+    other: str
 
 
-def test_a_worker_restarted_with_an_empty_disk_resumes_from_the_store(cluster, tmp_path: Path):
-    folder, guids = _renamed_channel(tmp_path, "resume-", ["rust", "typescript_fireship"])
+@contextlib.contextmanager
+def _ingest_until_transcribing(cluster, tmp_path: Path, prefix: str, keep: list[str]) -> Iterator[Ingest]:
+    """Ingest renamed sample videos and hand over once a worker runs transcribe; stop what is left afterwards.
+
+    The ingest is killed if the test left it running, and every worker the test killed is started again.
+    """
+    folder, guids = _renamed_channel(tmp_path, prefix, keep)
     with serve_sample_channel(only=guids, directory=folder) as feed:
         proc = cluster.start_tubescribe("ingest", feed)
         try:
             run_id, running = cluster.wait_for_task("transcribe", "running")
             worker = str(running.hostname)
             (other,) = set(WORKERS) - {worker}
-            # Only the restarted machine may take the retry: the other goes first (it is idle), then this one.
-            cluster.launcher("kill", other)
-            cluster.launcher("kill", worker)
-            cluster.launcher("worker", worker, "--fresh")
-            scratch = cluster.root / "workers" / worker / "scratch"
-            assert not any(scratch.iterdir()), "the restarted worker's scratch folder is not empty"
-            out = _finish(proc, cluster)
+            yield Ingest(proc, guids, run_id, worker, other)
         finally:
             if proc.poll() is None:
                 proc.kill()
                 proc.wait()
             _ensure_workers(cluster)
-    transcribe = [ti for ti in cluster.task_instances(_run_id(out)) if ti.task_id == "transcribe"]
-    assert [(ti.state, ti.try_number, ti.hostname) for ti in transcribe] == [("success", 2, worker)]
-    assert run_id == _run_id(out)
-    ids = _discovered(cluster, run_id, guids)
+
+
+def _transcribe_attempts(cluster, run_id: str) -> list[tuple[object, ...]]:
+    """The run's transcribe instances as (state, try number, the worker that ran the last try)."""
+    instances = [ti for ti in cluster.task_instances(run_id) if ti.task_id == "transcribe"]
+    return [(ti.state, ti.try_number, ti.hostname) for ti in instances]
+
+
+def test_a_worker_killed_mid_transcription_is_replaced_by_the_other(cluster, tmp_path: Path):
+    with _ingest_until_transcribing(cluster, tmp_path, "kill-", ["zig", "react"]) as ingest:
+        time.sleep(2)  # into the transcription itself, past the task's start-up
+        cluster.launcher("kill", ingest.worker)
+        out = _finish(ingest.proc, cluster)
+    assert _run_id(out) == ingest.run_id
+    ids = _discovered(cluster, ingest.run_id, ingest.guids)
+    # The lost attempt was noticed by its missing heartbeat and tried again, on the machine still up.
+    assert _transcribe_attempts(cluster, ingest.run_id) == [("success", 2, ingest.other)]
+    assert _landed(cluster, ids) == {video_id: ("loaded", 1, 1) for video_id in ids}
+
+
+def test_a_worker_restarted_with_an_empty_disk_resumes_from_the_store(cluster, tmp_path: Path):
+    with _ingest_until_transcribing(cluster, tmp_path, "resume-", ["rust", "typescript_fireship"]) as ingest:
+        # Only the restarted machine may take the retry: the other goes first (it is idle), then this one.
+        cluster.launcher("kill", ingest.other)
+        cluster.launcher("kill", ingest.worker)
+        cluster.launcher("worker", ingest.worker, "--fresh")
+        scratch = cluster.root / "workers" / ingest.worker / "scratch"
+        assert not any(scratch.iterdir()), "the restarted worker's scratch folder is not empty"
+        out = _finish(ingest.proc, cluster)
+    assert _run_id(out) == ingest.run_id
+    assert _transcribe_attempts(cluster, ingest.run_id) == [("success", 2, ingest.worker)]
+    ids = _discovered(cluster, ingest.run_id, ingest.guids)
     # The audio came from the store: each video was downloaded once, by the first attempt's run of download.
     listed = _sql_list(ids)
     runs = cluster.query(

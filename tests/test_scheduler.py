@@ -385,7 +385,7 @@ def test_a_backfill_of_a_platform_answering_429_fails_and_a_retry_of_discover_ke
         assert tasks["discover_urls"] == ("failed", 1), stack.diagnostics()
         assert tasks["report"][0] == "upstream_failed", stack.diagnostics()
         first = stack.task_log(BACKFILL, "discover_urls", 1)
-        assert "HTTP Error 429" in first, first[-3000:]  # the reason the run failed
+        assert "HTTP Error 429" in first and "is now blocked" in first, first[-3000:]  # why, and what it did
         assert "429" in (blocked(settings, "127.0.0.1") or ""), "the 429 must block the platform"
         asked = len(requests)
         assert asked >= 1

@@ -16,6 +16,7 @@ import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from urllib.parse import quote
 
 import pytest
 
@@ -120,6 +121,19 @@ class LoopbackCluster:
                 time.sleep(0.5)
         pytest.fail(f"{task_id} never got to {state}\n{self.logs()}")
 
+    def end_unfinished_runs(self) -> list[str]:
+        """Mark every backfill run still queued or running failed (a test that timed out leaves one behind,
+        and with max_active_runs=1 the next test's run would wait behind it); returns their ids."""
+        ended = []
+        with self.api() as client:
+            for state in ("running", "queued"):
+                runs = client.request("GET", f"/api/v2/dags/{DAG_ID}/dagRuns", params={"state": state})
+                for run in runs["dag_runs"]:
+                    path = f"/api/v2/dags/{DAG_ID}/dagRuns/{quote(run['dag_run_id'], safe='')}"
+                    client.request("PATCH", path, json={"state": "failed"})
+                    ended.append(run["dag_run_id"])
+        return ended
+
     def query(self, sql: str) -> list[dict[str, object]]:
         """Rows of read-only SQL over the shared catalog, through `tubescribe query` like a user."""
         import json
@@ -155,3 +169,11 @@ def cluster() -> Iterator[LoopbackCluster]:
     finally:
         subprocess.run([sys.executable, str(LAUNCHER), "--dir", str(root), "down"], check=False, timeout=120)
         shutil.rmtree(root, ignore_errors=True)
+
+
+@pytest.fixture(autouse=True)
+def no_run_left_behind(request: pytest.FixtureRequest) -> Iterator[None]:
+    """After each test that used the cluster, no backfill run of it is still going."""
+    yield
+    if "cluster" in request.fixturenames:
+        request.getfixturevalue("cluster").end_unfinished_runs()

@@ -123,6 +123,8 @@ def test_a_release_home_and_catalog_keep_every_video_once_after_the_upgrade(
     feed = server.feed_url
     with monkeypatch.context() as release:
         release.setattr(discover, "video_id", _release_video_id)
+        # The release also stored the item URL as yt-dlp gave it, with the guid smuggled in: the upgrade reads it there.
+        release.setattr(discover, "public_url", lambda url: url)
         assert sorted(ingest(settings, [feed])["loaded"]) == ["react", "rust"]
     assert sorted(p.name for p in settings.work_dir.iterdir()) == ["react", "rust"]
     before = counts(settings.catalog_path)

@@ -16,8 +16,8 @@ from catalog_records import TKEY, make_video, stage
 from services_pg import Postgres, postgres, postgres_server  # noqa: F401  (fixtures)
 from tubescribe.catalog.connection import connect_read_only, writer
 from tubescribe.catalog.load import load_videos
-from tubescribe.settings import Settings
 from tubescribe.pipeline.upgrade import new_id
+from tubescribe.settings import Settings
 from tubescribe.stages.discover import feed_item_id, list_channel
 from tubescribe.store import Store
 from tubescribe.text import public_url

@@ -89,17 +89,17 @@ def discover(
             with slot(settings, platform_of(url)):
                 listed = list_channel(url, client_options(settings))
         except DiscoverError as exc:
-            problem = exc
+            failed: TubescribeError = exc
             if classify(exc) is Kind.BLOCKED:
                 block(settings, platform_of(url), str(exc))
                 # Said where it happens: the first failure's log, the run's result and its report.
-                problem = DiscoverError(
+                failed = DiscoverError(
                     f"{exc}; {platform_of(url)} is now blocked for {settings.block_cooldown_s:.0f} s "
                     "(TUBESCRIBE_BLOCK_COOLDOWN_S): no request goes to it until then",
                     kind=Kind.BLOCKED,
                 )
-            progress.emit(url, "discover", "failed", str(problem))
-            problems.append(problem)
+            progress.emit(url, "discover", "failed", str(failed))
+            problems.append(failed)
             continue
         if channel is not None:
             listed = [video for video in listed if channel.accepts(video)]

@@ -226,7 +226,8 @@ def test_worker2_transcribes_what_worker1_downloaded(
     transcript = Store(worker1).transcript("rust", settings_key(worker2))
     assert transcript is not None
     assert 15 < transcript.audio_duration_s <= 21
-    assert "memory safe" in " ".join(s.text for s in transcript.segments).lower()
+    # The clip's words: tiny.en writes "memory safe" on some machines and "memory-safe" on others (same code).
+    assert "memory safe" in " ".join(s.text for s in transcript.segments).lower().replace("-", " ")
     assert scratch_media(worker2) == []  # the fetched copy is cleaned up
     stages = [run.stage for _, run in Store(worker1).stage_runs("rust")]
     assert stages == ["download", "transcribe"]

@@ -137,13 +137,6 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture
-def settings(settings: Settings) -> Settings:
-    """conftest.py's `settings`, passed through under the name test_reruns.py and test_crash_and_readers.py
-    import from here; the one definition is conftest's (drop this once they no longer import it)."""
-    return settings
-
-
-@pytest.fixture
 def server(site: Path) -> Iterator[FeedServer]:
     with serve(site, only=["rust", "react"]) as srv:
         yield srv

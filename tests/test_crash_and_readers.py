@@ -21,7 +21,6 @@ from resilience_support import (  # noqa: F401  (pytest fixtures, used by name)
     landed_copy,
     rust_only_catalog,
     server,
-    settings,
     site,
     video_state,
 )

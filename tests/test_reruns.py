@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from helpers_feed import serve
-from resilience_support import MEDIA, Landed, ids, landed, landed_copy, rust_only_catalog, server, settings, site  # noqa: F401  (pytest fixtures, used by name)
+from resilience_support import MEDIA, Landed, ids, landed, landed_copy, rust_only_catalog, server, site  # noqa: F401  (pytest fixtures, used by name)
 from tubescribe.orchestration import embedded as airflow_env
 from tubescribe.pipeline import steps as pipeline
 from tubescribe.sample import FEED_TEMPLATE, SAMPLE_DIR

@@ -13,6 +13,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from cli_support import tubescribe as run_cli
 from fake_openai import FakeOpenAI, completion
 from tubescribe.contract import parse_summary
 from tubescribe.sample import serve_sample_channel
@@ -21,16 +22,8 @@ EXAMPLES = json.loads((Path(__file__).resolve().parents[1] / "plugins/tubescribe
 
 
 def tubescribe(home: Path, *args: str, env: dict[str, str] | None = None, stdin: str | None = None):
-    environment = {k: v for k, v in os.environ.items() if not k.startswith(("AIRFLOW", "TUBESCRIBE_", "OPENAI_"))}
-    environment.update({"TUBESCRIBE_HOME": str(home), "COLUMNS": "200", **(env or {})})
-    return subprocess.run(
-        [sys.executable, "-m", "tubescribe.cli.app", *args],
-        env=environment,
-        input=stdin,
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
+    """cli_support's run of the command, with room for a whole ingest."""
+    return run_cli(home, *args, env=env, stdin=stdin, timeout=600)
 
 
 @pytest.mark.slow

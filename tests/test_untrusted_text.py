@@ -63,7 +63,7 @@ def tubescribe(home: Path, *args: str, tty: bool = False) -> subprocess.Complete
         env=environment,
         capture_output=True,
         text=True,
-        timeout=120,
+        timeout=300,
         cwd=REPO,
     )
 

@@ -71,7 +71,7 @@ def run(settings: Settings, dag_id: str, conf: dict[str, Any], console: Console,
 
     In this process by default; on the deployed Airflow at TUBESCRIBE_AIRFLOW_API_URL when that is set.
     """
-    conf = {**conf, "summarizer": settings.summarizer, "whisper_model": settings.whisper_model}
+    conf = {**conf, **settings.run_overrides()}
     tally = progress.Tally(STAGES[dag_id])
     display = terminal.RunDisplay(console, tally)
     if settings.airflow_api_url:

@@ -110,7 +110,7 @@ def discover(
             store.save_video(video)
             # A new run is a new attempt: yesterday's failure must not stop today's retry.
             store.clear_failure(video.video_id)
-            progress.emit(video.video_id, "discover", "done", video.title)
+            progress.emit(video.video_id, "discover", "done", video.title, title=video.title, audio_s=video.duration_s)
             if video.video_id not in chosen:
                 chosen.append(video.video_id)
     if problems and not chosen:

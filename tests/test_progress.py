@@ -23,7 +23,7 @@ from urllib.parse import parse_qs, unquote, urlsplit
 import pytest
 from rich.console import Console
 
-from tubescribe.cli.terminal import RunDisplay, eta_text
+from tubescribe.cli.live import RunDisplay, eta_text
 from tubescribe.orchestration import remote
 from tubescribe.pipeline import progress
 from tubescribe.pipeline.progress import Event, Tally

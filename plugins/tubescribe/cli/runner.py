@@ -14,7 +14,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.text import Text
 
-from tubescribe.cli import terminal
+from tubescribe.cli import live, terminal
 from tubescribe.pipeline import progress
 from tubescribe.settings import Settings
 
@@ -73,7 +73,7 @@ def run(settings: Settings, dag_id: str, conf: dict[str, Any], console: Console,
     """
     conf = {**conf, **settings.run_overrides()}
     tally = progress.Tally(STAGES[dag_id])
-    display = terminal.RunDisplay(console, tally)
+    display = live.RunDisplay(console, tally)
     if settings.airflow_api_url:
         state, logs = _run_remote(settings.airflow_api_url, dag_id, conf, display, console)
     else:
@@ -92,7 +92,7 @@ def run(settings: Settings, dag_id: str, conf: dict[str, Any], console: Console,
 
 
 def _run_here(
-    settings: Settings, dag_id: str, conf: dict[str, Any], display: terminal.RunDisplay, console: Console
+    settings: Settings, dag_id: str, conf: dict[str, Any], display: live.RunDisplay, console: Console
 ) -> tuple[str, str]:
     """`dag.test()` in this process; the stages' own events are the progress. Returns (state, where the log is)."""
     from tubescribe.orchestration import embedded as airflow_env
@@ -110,7 +110,7 @@ def _run_here(
 
 
 def _run_remote(
-    api_url: str, dag_id: str, conf: dict[str, Any], display: terminal.RunDisplay, console: Console
+    api_url: str, dag_id: str, conf: dict[str, Any], display: live.RunDisplay, console: Console
 ) -> tuple[str, str]:
     """Trigger the DAG on the deployed Airflow and follow it to the end, in the same display as a run here.
 

@@ -228,6 +228,10 @@ def test_the_corpus_numbers_follow_every_refresh(sample: Settings, tmp_path: Pat
         refresh_index(con, ["zig"])  # no merge: the numbers come from the refresh itself
     assert _rows(settings, counted) != before
     assert _rows(settings, kept) == _rows(settings, counted)
+    # And the next new document's id is past every id in use, live or replaced.
+    in_use = "SELECT max(doc_id) FROM (SELECT doc_id FROM search_docs UNION ALL SELECT doc_id FROM search_dead_docs)"
+    [(top,)] = _rows(settings, in_use)
+    assert _rows(settings, "SELECT next_doc_id FROM search_index_state") == [(top + 1,)]
 
 
 def test_an_index_of_an_older_format_is_rebuilt_whole_by_the_next_load(sample: Settings, tmp_path: Path) -> None:

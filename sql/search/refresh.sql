@@ -13,10 +13,9 @@ DELETE FROM search_docs WHERE $all OR video_id IN (SELECT unnest($video_ids));
 DELETE FROM search_postings WHERE $all;
 DELETE FROM search_dead_docs WHERE $all;
 CREATE OR REPLACE TEMP TABLE fresh_docs AS
--- New ids count on from the largest one still referred to (live or dead documents); a DuckLake catalog
--- has no sequences. An id freed by a merge may be reused: nothing refers to it any more.
-SELECT (SELECT coalesce(max(doc_id), 0) FROM (SELECT doc_id FROM search_docs UNION ALL
-                                              SELECT doc_id FROM search_dead_docs))
+-- New ids count on from the next free one (search_index_state keeps it: a DuckLake catalog has no
+-- sequences); a full build starts again at 1. An id freed by a merge may be reused: nothing refers to it.
+SELECT CASE WHEN $all THEN 0 ELSE (SELECT max(next_doc_id) - 1 FROM search_index_state) END
        + row_number() OVER () AS doc_id,
        video_id, kind, part, start_s, text, search_tokens(text) AS tokens
 FROM (
@@ -41,7 +40,8 @@ ORDER BY term, doc_id;
 -- A full build ($all) is followed by a merge, which counts the corpus afresh.
 INSERT INTO corpus_change SELECT count(*), coalesce(sum(len(tokens)), 0) FROM fresh_docs;
 UPDATE search_index_state
-SET docs = docs + (SELECT sum(docs) FROM corpus_change), terms = terms + (SELECT sum(terms) FROM corpus_change)
+SET docs = docs + (SELECT sum(docs) FROM corpus_change), terms = terms + (SELECT sum(terms) FROM corpus_change),
+    next_doc_id = next_doc_id + (SELECT count(*) FROM fresh_docs)
 WHERE NOT $all;
 DROP TABLE fresh_docs;
 DROP TABLE corpus_change;

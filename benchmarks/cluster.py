@@ -20,11 +20,14 @@ import json
 import os
 import shlex
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
 import time
+import urllib.parse
 import urllib.request
+from datetime import datetime
 from pathlib import Path
 
 from common import REPO, header, table
@@ -69,14 +72,62 @@ def loaded(env: dict[str, str]) -> tuple[int, float]:
     return int(rows[0]["n"]), float(rows[0]["s"])
 
 
-def wait_for_dag(env: dict[str, str], timeout: float) -> None:
-    """Until the API lists the backfill DAG: the DAG processor's first parse is start-up, not ingest."""
+def api_token(env: dict[str, str]) -> str:
     api = env["TUBESCRIBE_AIRFLOW_API_URL"]
     body = json.dumps({"username": env["TUBESCRIBE_AIRFLOW_USERNAME"],
                        "password": env["TUBESCRIBE_AIRFLOW_PASSWORD"]}).encode()  # fmt: skip
     login = urllib.request.Request(f"{api}/auth/token", data=body, headers={"Content-Type": "application/json"})
     with urllib.request.urlopen(login, timeout=30) as resp:
-        token = json.loads(resp.read())["access_token"]
+        return str(json.loads(resp.read())["access_token"])
+
+
+def api_get(env: dict[str, str], token: str, path: str) -> dict:
+    request = urllib.request.Request(f"{env['TUBESCRIBE_AIRFLOW_API_URL']}/api/v2/{path}",
+                                     headers={"Authorization": f"Bearer {token}"})  # fmt: skip
+    with urllib.request.urlopen(request, timeout=30) as resp:
+        return json.loads(resp.read())
+
+
+def when(stamp: str | None) -> float | None:
+    return datetime.fromisoformat(stamp).timestamp() if stamp else None
+
+
+def task_profile(env: dict[str, str]) -> str:
+    """Where the cluster run's wall time went, from Airflow's own task instance records (REST API):
+    per task, how many ran, their summed and median run time, and the median wait from queued to
+    running; then the run's span against the busy time of its two workers."""
+    token = api_token(env)
+    [run] = api_get(env, token, f"dags/{DAG_ID}/dagRuns?order_by=-start_date&limit=1")["dag_runs"]
+    run_id = urllib.parse.quote(run["dag_run_id"], safe="")
+    instances = api_get(env, token, f"dags/{DAG_ID}/dagRuns/{run_id}/taskInstances?limit=1000")["task_instances"]
+    by_task: dict[str, list[dict]] = {}
+    for ti in instances:
+        by_task.setdefault(ti["task_id"], []).append(ti)
+    rows = []
+    for task_id, tis in sorted(by_task.items(), key=lambda kv: min(when(t["start_date"]) or 0 for t in kv[1])):
+        runs = [t["duration"] or 0.0 for t in tis]
+        waits = [s - q for t in tis if (s := when(t["start_date"])) and (q := when(t["queued_when"]))]
+        hosts = sorted({t["hostname"] or "?" for t in tis})
+        rows.append([f"`{task_id}`", f"{len(tis)}", f"{sum(runs):.1f}", f"{statistics.median(runs):.1f}",
+                     f"{statistics.median(waits):.1f}" if waits else "-", ", ".join(hosts)])  # fmt: skip
+    starts = [s for t in instances if (s := when(t["start_date"]))]
+    ends = [e for t in instances if (e := when(t["end_date"]))]
+    busy = sum(t["duration"] or 0.0 for t in instances)
+    span = max(ends) - min(starts)
+    run_span = (when(run["end_date"]) or max(ends)) - (when(run["start_date"]) or min(starts))
+    head = ["task", "instances", "run s (sum)", "run s (median)", "queued → running s (median)", "workers"]
+    return (
+        "Where the cluster run's time went (task instances from the REST API):\n\n"
+        + table(head, rows)
+        + f"\n\n- the DAG run: {run_span:.1f} s from its start to its end; first task start to last task end "
+        f"{span:.1f} s; task run time summed over both workers {busy:.1f} s ({busy / span:.2f} workers busy on average)"
+    )
+
+
+def wait_for_dag(env: dict[str, str], timeout: float) -> None:
+    """Until the API lists the backfill DAG: the DAG processor's first parse is start-up, not ingest."""
+    api = env["TUBESCRIBE_AIRFLOW_API_URL"]
+    token = api_token(env)
     deadline = time.monotonic() + timeout
     while True:
         request = urllib.request.Request(f"{api}/api/v2/dags/{DAG_ID}", headers={"Authorization": f"Bearer {token}"})
@@ -115,6 +166,7 @@ def main() -> None:
     root = Path(tempfile.mkdtemp(prefix="tubescribe-cluster-bench-"))
     root.chmod(0o755)  # the cluster's Postgres runs as the `postgres` user and must reach its folder below
     speeds: dict[str, float] = {}
+    profile = ""
     try:
         with serve_sample_channel() as feed:
             if not args.skip_in_process:
@@ -159,6 +211,10 @@ def main() -> None:
                         print(done.stdout[-3000:], done.stderr[-3000:], log_tail(folder / "logs"), file=sys.stderr)
                     videos, audio = loaded(env)
                     speeds["cluster"] = audio / wall
+                    try:
+                        profile = task_profile(env)
+                    except (OSError, KeyError, ValueError) as exc:  # the figure stands without its profile
+                        profile = f"(no task profile: {exc})"
                     rows.append(["cluster: CLI → REST → 2 Celery workers", f"{videos}", f"{audio:.0f}",
                                  f"{wall:.1f}", f"{audio / wall:.1f}", f"{load:.2f}"])  # fmt: skip
                     print(f"  cluster: {wall:.1f} s, {videos} videos", file=sys.stderr, flush=True)
@@ -172,6 +228,8 @@ def main() -> None:
     print()
     for note in notes:
         print(f"- {note}")
+    if profile:
+        print(f"\n{profile}")
     if "cluster" in speeds and "warm" in speeds:
         print(f"\ncluster / in-process (warm): **{speeds['cluster'] / speeds['warm']:.2f}** "
               f"(cold: {speeds['cluster'] / speeds['cold']:.2f}); goal ≥ 0.8")  # fmt: skip

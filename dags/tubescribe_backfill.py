@@ -29,7 +29,7 @@ from tubescribe.orchestration import tasks
         "since": Param(None, type=["null", "string"], format="date", description="First publish date (inclusive)"),
         "until": Param(None, type=["null", "string"], format="date", description="Last publish date (inclusive)"),
         "limit": Param(None, type=["null", "integer"], minimum=1, description="At most this many videos, newest first"),
-        **tasks.SETTING_PARAMS,
+        **tasks.setting_params(),
     },
 )
 def tubescribe_backfill():

@@ -20,7 +20,7 @@ from tubescribe.orchestration import tasks
     default_args={"priority_weight": 10},
     dagrun_timeout=timedelta(hours=20),
     tags=["tubescribe"],
-    params=dict(tasks.SETTING_PARAMS),
+    params=tasks.setting_params(),
 )
 def tubescribe_nightly():
     batches = tasks.discover_registered()

@@ -23,7 +23,7 @@ from tubescribe.orchestration import tasks
     tags=["tubescribe"],
     params={
         "where": Param(None, type=["null", "string"], description="SQL filter over video_overview, e.g. channel = 'X'"),
-        **tasks.SETTING_PARAMS,
+        **tasks.setting_params(),
     },
 )
 def tubescribe_resummarize():

@@ -35,7 +35,7 @@ def test_every_override_is_a_setting() -> None:
 
 
 def test_the_dag_params_are_the_declared_overrides() -> None:
-    assert set(tasks.SETTING_PARAMS) == DECLARED
+    assert set(tasks.setting_params()) == DECLARED
 
 
 def test_ingest_has_an_option_for_every_override_and_no_other_setting() -> None:
@@ -65,10 +65,18 @@ def test_a_param_with_choices_refuses_any_other_value() -> None:
     from airflow.sdk.definitions.param import ParamValidationError
 
     for override in OVERRIDES:
-        param = tasks.SETTING_PARAMS[override.name]
+        param = tasks.setting_params()[override.name]
         assert param.resolve(None) is None
         for choice in override.choices:
             assert param.resolve(choice) == choice
         if override.choices:
             with pytest.raises(ParamValidationError):
                 param.resolve("nope")
+
+
+def test_a_resolved_param_does_not_become_the_next_dags_default() -> None:
+    # Param.resolve keeps what it resolved: Params shared between DAGs made one value every DAG's default
+    # (a test that resolved "openai" turned the next dag.test() runs' summarizer to openai).
+    [override] = [o for o in OVERRIDES if o.choices]
+    tasks.setting_params()[override.name].resolve(override.choices[-1])
+    assert tasks.setting_params()[override.name].resolve() is None  # the default, not the value resolved above

@@ -54,8 +54,13 @@ def _param(override: Override) -> Param:
     return Param(None, type=["null", "string"], description=override.help, **schema)
 
 
-# Run-time overrides of settings (settings.OVERRIDES), shared by the DAGs (None: use the environment's setting).
-SETTING_PARAMS = {override.name: _param(override) for override in OVERRIDES}
+def setting_params() -> dict[str, Param]:
+    """The run-time overrides of settings (settings.OVERRIDES) as DAG params (None: the environment's setting).
+
+    New Param objects on every call: `Param.resolve` keeps the value it resolved, so Params shared by
+    DAGs (or by a test) would hand one run's value on as the next one's default.
+    """
+    return {override.name: _param(override) for override in OVERRIDES}
 
 
 def _airflow_connection(conn_id: str) -> credentials.Credential | None:

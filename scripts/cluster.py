@@ -10,7 +10,8 @@ and shares nothing with the other but the broker, the Airflow API, the artifact 
 as two machines would. What each component gets (variables, commands, pools, queues) is
 `scripts/deployment.py`, the description docker/docker-compose.yaml shares; this file is the processes:
 free ports, starting each component, pid files under <dir>/run/, waiting for health, and stopping
-exactly the processes it started. Those parts stay in one file because only this launcher uses them.
+exactly the processes it started (named by pid and start time: scripts/processes.py). The rest stays
+one file, about 470 lines: one launcher, a component a method, read top to bottom as the start order.
 Standard library only (run it with the project's virtualenv python, which has Airflow and moto).
 """
 
@@ -34,6 +35,7 @@ from pathlib import Path
 from typing import Any
 
 import deployment
+from processes import descendants, kill_tree, read_pid, start_time, wait_gone, write_pid
 
 REPO = Path(__file__).resolve().parents[1]
 HOST = "127.0.0.1"
@@ -171,8 +173,8 @@ class Cluster:
         """Components whose recorded process is still alive (same pid, same start time)."""
         alive = {}
         for path in sorted(self.run.glob("*.pid")):
-            record = _read_pid(path)
-            if record and _start_time(record[0]) == record[1]:
+            record = read_pid(path)
+            if record and start_time(record[0]) == record[1]:
                 alive[path.stem] = record[0]
         return alive
 
@@ -185,7 +187,7 @@ class Cluster:
             stdin=subprocess.DEVNULL, start_new_session=True,
         )  # fmt: skip
         log.close()
-        _write_pid(self.pid_file(name), proc.pid)
+        write_pid(self.pid_file(name), proc.pid)
         return proc.pid
 
     def airflow(self, env: dict[str, str], *args: str, timeout: float = 300) -> None:
@@ -260,7 +262,7 @@ class Cluster:
         _as_postgres([str(PG_BIN / "pg_ctl"), "-D", str(self.pg_data), "-l", str(log), "-w", "-t", "60",
                       "-o", options, "start"], log)  # fmt: skip
         pid = int((self.pg_data / "postmaster.pid").read_text().split()[0])
-        _write_pid(self.pid_file("postgres"), pid)
+        write_pid(self.pid_file("postgres"), pid)
         if fresh:
             sql = "\n".join(
                 [
@@ -360,21 +362,21 @@ class Cluster:
 
     def down(self) -> None:
         """Stop exactly what `up` started: each recorded group and whatever its processes forked, then Postgres."""
-        records = {path.stem: _read_pid(path) for path in self.run.glob("*.pid")}
+        records = {path.stem: read_pid(path) for path in self.run.glob("*.pid")}
         groups = {name: rec for name, rec in records.items() if rec and name != "postgres"}
         # Airflow's task supervisors give task processes sessions of their own: collect every descendant now.
-        family = {pid: start for _, (root, start) in groups.items() if _start_time(root) == start
-                  for pid, start in _descendants(root).items()}  # fmt: skip
+        family = {pid: start for _, (root, start) in groups.items() if start_time(root) == start
+                  for pid, start in descendants(root).items()}  # fmt: skip
         for _name, (pid, start) in groups.items():
-            if _start_time(pid) == start:
+            if start_time(pid) == start:
                 with contextlib.suppress(ProcessLookupError, PermissionError):
                     os.killpg(pid, signal.SIGTERM)
-        _wait_gone(family, 20)
+        wait_gone(family, 20)
         for pid, start in family.items():
-            if _start_time(pid) == start:
+            if start_time(pid) == start:
                 with contextlib.suppress(ProcessLookupError):
                     os.kill(pid, signal.SIGKILL)
-        _wait_gone(family, 5)
+        wait_gone(family, 5)
         if (self.pg_data / "postmaster.pid").exists():
             with contextlib.suppress(ClusterError):
                 _as_postgres([str(PG_BIN / "pg_ctl"), "-D", str(self.pg_data), "-m", "fast", "-w", "stop"],
@@ -410,58 +412,6 @@ def _as_postgres(argv: list[str], log: Path, stdin: str | None = None) -> None:
         raise ClusterError(f"`{Path(argv[0]).name}` exited {done.returncode}; see {log}")
 
 
-def _start_time(pid: int) -> int | None:
-    """The process's start time in clock ticks (with the pid, it names one process even if pids are reused)."""
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
-    except OSError:
-        return None
-    fields = stat[stat.rindex(")") + 2 :].split()
-    if fields[0] == "Z":  # a zombie has exited
-        return None
-    return int(fields[19])
-
-
-def _descendants(root: int) -> dict[int, int]:
-    """The root and every process below it, by pid, with start times."""
-    children: dict[int, list[int]] = {}
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                stat = (entry / "stat").read_text()
-            except OSError:
-                continue
-            ppid = int(stat[stat.rindex(")") + 2 :].split()[1])
-            children.setdefault(ppid, []).append(int(entry.name))
-    found: dict[int, int] = {}
-    todo = [root]
-    while todo:
-        pid = todo.pop()
-        start = _start_time(pid)
-        if start is not None and pid not in found:
-            found[pid] = start
-            todo.extend(children.get(pid, []))
-    return found
-
-
-def _write_pid(path: Path, pid: int) -> None:
-    path.write_text(f"{pid} {_start_time(pid)}\n")
-
-
-def _read_pid(path: Path) -> tuple[int, int] | None:
-    try:
-        pid, start = path.read_text().split()
-        return int(pid), int(start)
-    except (OSError, ValueError):
-        return None
-
-
-def _wait_gone(procs: dict[int, int], timeout: float) -> None:
-    end = time.monotonic() + timeout
-    while time.monotonic() < end and any(_start_time(p) == s for p, s in procs.items()):
-        time.sleep(0.2)
-
-
 def _tcp_open(port: int) -> bool:
     with socket.socket() as sock:
         sock.settimeout(1)
@@ -474,16 +424,6 @@ def _wait(ready: Any, what: str, deadline: float, logs: Path) -> None:
             return
         time.sleep(0.5)
     raise ClusterError(f"timed out waiting for {what}; see {logs}")
-
-
-def kill_tree(root: int) -> list[int]:
-    """SIGKILL a process and everything below it at once (what a machine losing power does); the pids killed."""
-    family = _descendants(root)
-    for pid in family:
-        with contextlib.suppress(ProcessLookupError):
-            os.kill(pid, signal.SIGKILL)
-    _wait_gone(family, 10)
-    return list(family)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -517,8 +457,8 @@ def main(argv: list[str] | None = None) -> int:
             _wait(lambda: cluster.worker_ready(args.name), args.name, time.monotonic() + 120, cluster.logs)
             print(f"{args.name} ready")
         elif args.command == "kill":
-            record = _read_pid(cluster.pid_file(args.name))
-            if not record or _start_time(record[0]) != record[1]:
+            record = read_pid(cluster.pid_file(args.name))
+            if not record or start_time(record[0]) != record[1]:
                 raise ClusterError(f"{args.name} is not running")
             print(" ".join(map(str, kill_tree(record[0]))))
     except ClusterError as exc:

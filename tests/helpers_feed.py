@@ -2,7 +2,8 @@
 
 `server.fail("rust.webm", "truncated")` makes that file misbehave from the next request on, `server.fix(...)`
 serves it whole again, and `server.hits("rust.webm")` counts the requests it got. The feed itself always
-answers; `feed.xml?only=rust,react` lists only those items.
+answers; `feed.xml?only=rust,react` lists only those items, and `feed.xml?captions=1` (or a server made with
+`captions=True`) links the captioned videos to their pages with caption tracks.
 """
 
 from __future__ import annotations
@@ -45,7 +46,9 @@ class _Handler(http.server.SimpleHTTPRequestHandler):
             only = parse_qs(url.query).get("only")
             host = self.headers.get("Host") or f"127.0.0.1:{self.server.port}"
             keep = only[0].split(",") if only else self.server.only
-            self._send(render_feed(f"http://{host}", keep, self.server.directory).encode(), "application/rss+xml")
+            captions = self.server.captions or parse_qs(url.query).get("captions") == ["1"]
+            feed = render_feed(f"http://{host}", keep, self.server.directory, captions)
+            self._send(feed.encode(), "application/rss+xml")
             return
         fault = self.server.faults.get(name)
         if fault == "not_found":
@@ -87,10 +90,11 @@ class FeedServer(http.server.ThreadingHTTPServer):
 
     daemon_threads = True
 
-    def __init__(self, directory: Path = SAMPLE_DIR, only: list[str] | None = None) -> None:
+    def __init__(self, directory: Path = SAMPLE_DIR, only: list[str] | None = None, captions: bool = False) -> None:
         super().__init__(("127.0.0.1", 0), functools.partial(_Handler, directory=str(directory)))
         self.directory = directory
         self.only = only
+        self.captions = captions
         self.faults: dict[str, str] = {}
         self.requests: list[tuple[str, dict[str, str]]] = []
         self._lock = threading.Lock()
@@ -140,9 +144,9 @@ def running(server: S) -> Iterator[S]:
 
 
 @contextmanager
-def serve(directory: Path = SAMPLE_DIR, only: list[str] | None = None) -> Iterator[FeedServer]:
+def serve(directory: Path = SAMPLE_DIR, only: list[str] | None = None, captions: bool = False) -> Iterator[FeedServer]:
     """Run a FeedServer on a free loopback port for the block."""
-    with running(FeedServer(directory, only)) as server:
+    with running(FeedServer(directory, only, captions)) as server:
         yield server
 
 

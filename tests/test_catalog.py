@@ -71,7 +71,13 @@ SQL_PARAMS: dict[str, dict[str, Any]] = {
             }
         ],
     },
-    "queries/settled_videos": {"transcript_key": "k", "summary_key": "s", "retry_permanent": False},
+    "queries/settled_videos": {
+        "whisper_key": "k",
+        "other_whisper": True,
+        "caption_keys": ["c"],
+        "summary_key": "s",
+        "retry_permanent": False,
+    },
     "load/transcripts": {
         "rows": [
             {
@@ -85,9 +91,16 @@ SQL_PARAMS: dict[str, dict[str, Any]] = {
                 "segment_count": 2,
                 "transcribed_at": NOW,
                 "elapsed_s": 1.0,
+                "source": "asr",
+                "caption_kind": None,
+                "caption_track": None,
+                "caption_format": None,
+                "caption_note": "no captions listed",
             }
         ],
         "video_ids": ["v1"],
+        "keys": [{"video_id": "v1", "settings_key": TKEY}],
+        "now": NOW,
         "segments": [
             {"video_id": "v1", "idx": 0, "start_s": 0.0, "end_s": 4.0, "text": "hello"},
             {"video_id": "v1", "idx": 1, "start_s": 4.0, "end_s": 8.0, "text": "world"},
@@ -107,6 +120,7 @@ SQL_PARAMS: dict[str, dict[str, Any]] = {
                 "tokens_out": None,
                 "latency_s": 0.5,
                 "created_at": NOW,
+                "transcript_key": TKEY,
             }
         ],
         "summary_ids": ["v1-k"],

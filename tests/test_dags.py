@@ -32,19 +32,22 @@ def test_dag_files_import_without_errors(dagbag) -> None:
         "tubescribe_backfill",
         "tubescribe_nightly",
         "tubescribe_resummarize",
+        "tubescribe_retranscribe",
         "tubescribe_maintenance",
     }
 
 
-@pytest.mark.parametrize("dag_id", ["tubescribe_backfill", "tubescribe_nightly"])
+@pytest.mark.parametrize("dag_id", ["tubescribe_backfill", "tubescribe_nightly", "tubescribe_retranscribe"])
 def test_stages_are_chained_in_order(dagbag, dag_id: str) -> None:
     dag = dagbag.dags[dag_id]
-    by_stage = {stage: next(t for t in dag.tasks if t.task_id.startswith(stage)) for stage in STAGES}
-    for upstream, downstream in itertools.pairwise(STAGES):
+    # Re-transcribing selects from the catalog instead of listing channels.
+    stages = ["select", *STAGES[1:]] if dag_id == "tubescribe_retranscribe" else STAGES
+    by_stage = {stage: next(t for t in dag.tasks if t.task_id.startswith(stage)) for stage in stages}
+    for upstream, downstream in itertools.pairwise(stages):
         assert by_stage[upstream].task_id in by_stage[downstream].upstream_task_ids
 
 
-@pytest.mark.parametrize("dag_id", ["tubescribe_backfill", "tubescribe_nightly"])
+@pytest.mark.parametrize("dag_id", ["tubescribe_backfill", "tubescribe_nightly", "tubescribe_retranscribe"])
 def test_per_video_stages_are_mapped_over_batches(dagbag, dag_id: str) -> None:
     from airflow.sdk.definitions.mappedoperator import MappedOperator
 
@@ -53,7 +56,9 @@ def test_per_video_stages_are_mapped_over_batches(dagbag, dag_id: str) -> None:
         assert isinstance(dag.get_task(task_id), MappedOperator), task_id
 
 
-@pytest.mark.parametrize("dag_id", ["tubescribe_backfill", "tubescribe_nightly", "tubescribe_resummarize"])
+@pytest.mark.parametrize(
+    "dag_id", ["tubescribe_backfill", "tubescribe_nightly", "tubescribe_resummarize", "tubescribe_retranscribe"]
+)
 def test_only_load_writes_and_it_runs_in_the_one_slot_pool(dagbag, dag_id: str) -> None:
     dag = dagbag.dags[dag_id]
     pools = {t.task_id: t.pool for t in dag.tasks}

@@ -77,6 +77,6 @@ def test_a_param_with_choices_refuses_any_other_value() -> None:
 def test_a_resolved_param_does_not_become_the_next_dags_default() -> None:
     # Param.resolve keeps what it resolved: Params shared between DAGs made one value every DAG's default
     # (a test that resolved "openai" turned the next dag.test() runs' summarizer to openai).
-    [override] = [o for o in OVERRIDES if o.choices]
+    override = next(o for o in OVERRIDES if o.choices)
     tasks.setting_params()[override.name].resolve(override.choices[-1])
     assert tasks.setting_params()[override.name].resolve() is None  # the default, not the value resolved above

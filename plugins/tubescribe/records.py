@@ -49,17 +49,22 @@ class Segment(Record):
 
 
 class Transcript(Record):
-    """What faster-whisper heard in one video."""
+    """What was said in one video: heard by faster-whisper (`asr`) or taken from the platform's captions."""
 
     video_id: str
     language: str
-    language_probability: float
+    language_probability: float | None  # Whisper's confidence in the language; None for captions
     audio_duration_s: float
-    model: str
-    settings_key: str
+    model: str  # the Whisper model, or "captions"
+    settings_key: str  # Whisper's settings hash, or captions-uploaded / captions-automatic
     segments: tuple[Segment, ...]
     transcribed_at: datetime
     elapsed_s: float
+    # Provenance. Transcripts stored before captions existed are Whisper's: the defaults say so.
+    source: str = "asr"  # asr or captions
+    caption_kind: str | None = None  # uploaded (by the creator) or automatic (the platform's speech recognition)
+    caption_track: str | None = None  # the track's name in the listing (en, en-orig, a label); never its URL
+    caption_format: str | None = None  # vtt, srt, json3, ttml, srv3...
 
     @property
     def text(self) -> str:
@@ -84,9 +89,28 @@ class SummaryRecord(Record):
     raw_json: str
     section_spans: tuple[SectionSpan, ...] = ()
     created_at: datetime
+    transcript_key: str | None = None  # the transcript it summarizes (None: made before this was recorded)
     tokens_in: int | None = None
     tokens_out: int | None = None
     latency_s: float | None = None
+
+
+class CaptionCheck(Record):
+    """What the captions step decided for a video: its captions were used, or why Whisper was needed.
+
+    Written by the download task before any media is fetched; the loader puts the decision beside the
+    transcript in the catalog (`transcripts.caption_note`).
+    """
+
+    video_id: str
+    policy: str  # TUBESCRIBE_CAPTIONS when it was checked: off, uploaded or any
+    outcome: str  # used, rejected (a track was tried and failed a check), absent (none eligible), off
+    reason: str  # why, in words: "uploaded en (vtt): 212 cues cover 96 % of 182 s" / "coverage 31 % < 50 %"
+    kind: str | None = None
+    language: str | None = None
+    track: str | None = None
+    format: str | None = None
+    checked_at: datetime
 
 
 class Failure(Record):

@@ -16,6 +16,10 @@ from typing import Any
 
 BUNDLED_MODEL = "bundled-tiny.en"
 SUMMARIZERS = ("local", "openai")
+# Which platform captions may stand in for Whisper: none, the creator's own, or the platform's automatic ones too.
+CAPTION_POLICIES = ("off", "uploaded", "any")
+# Whether a stored Whisper transcript made with other Whisper settings (another model) is redone.
+RETRANSCRIBE = ("never", "outdated")
 MIN_WHISPER_CHUNK_S = 60.0
 
 
@@ -36,6 +40,12 @@ class Override:
 OVERRIDES = (
     Override("summarizer", "Summarizer backend (local runs offline)", SUMMARIZERS),
     Override("whisper_model", "faster-whisper model name or local path"),
+    Override(
+        "captions", "Use the platform's captions instead of Whisper: off, uploaded only, or any", CAPTION_POLICIES
+    ),
+    Override(
+        "retranscribe", "Redo Whisper transcripts made with other Whisper settings: never or outdated", RETRANSCRIBE
+    ),
 )
 
 
@@ -88,6 +98,13 @@ class Settings:
     # >0: faster-whisper's batched pipeline, this many 30-s pieces of speech decoded at once. Faster
     # (+12-16 % on 2 cores with two workers) but its word error rate is higher (BENCHMARKS.md 1b), so off.
     whisper_batch_size: int = 0
+    # Captions first: a video whose captions pass the checks lands without its media being downloaded.
+    captions: str = "any"
+    # Caption languages in order of preference; empty: the video's own language (as the platform says).
+    caption_languages: tuple[str, ...] = ()
+    # never: a video transcribed by Whisper stays done whatever model made it (a model change applies to new
+    # videos; `tubescribe retranscribe` upgrades old ones). outdated: it is redone with the current settings.
+    retranscribe: str = "never"
     summarizer: str = "local"
     openai_model: str = "gpt-4o-mini"
     openai_base_url: str | None = None
@@ -102,6 +119,7 @@ class Settings:
     block_cooldown_s: float = 3600.0
     sleep_requests_s: float = 0.0
     sleep_downloads_s: float = 0.0
+    sleep_captions_s: float = 0.0
     platform_concurrency: int = 2
     cookies_file: Path | None = None
     # Deployments: where state is shared between workers. None keeps everything under `home`.
@@ -130,6 +148,11 @@ class Settings:
             whisper_workers=_int("TUBESCRIBE_WHISPER_WORKERS", 0),
             whisper_chunk_s=_float("TUBESCRIBE_WHISPER_CHUNK_S", 300.0),
             whisper_batch_size=_int("TUBESCRIBE_WHISPER_BATCH_SIZE", 0),
+            captions=_env("TUBESCRIBE_CAPTIONS", "any").lower(),
+            caption_languages=tuple(
+                lang.strip() for lang in _env("TUBESCRIBE_CAPTION_LANGUAGES", "").split(",") if lang.strip()
+            ),
+            retranscribe=_env("TUBESCRIBE_RETRANSCRIBE", "never").lower(),
             summarizer=_env("TUBESCRIBE_SUMMARIZER", "local"),
             openai_model=_env("TUBESCRIBE_OPENAI_MODEL", "gpt-4o-mini"),
             openai_base_url=_env("OPENAI_BASE_URL", "") or None,
@@ -144,6 +167,7 @@ class Settings:
             block_cooldown_s=_float("TUBESCRIBE_BLOCK_COOLDOWN_S", 3600.0),
             sleep_requests_s=_float("TUBESCRIBE_SLEEP_REQUESTS_S", 0.0),
             sleep_downloads_s=_float("TUBESCRIBE_SLEEP_DOWNLOADS_S", 0.0),
+            sleep_captions_s=_float("TUBESCRIBE_SLEEP_CAPTIONS_S", 0.0),
             platform_concurrency=_int("TUBESCRIBE_PLATFORM_CONCURRENCY", 2),
             cookies_file=Path(_env("TUBESCRIBE_COOKIES_FILE", "")).expanduser()
             if _env("TUBESCRIBE_COOKIES_FILE", "")
@@ -168,6 +192,12 @@ class Settings:
     def validate(self) -> None:
         if self.summarizer not in SUMMARIZERS:
             raise SettingsError(f"summarizer {self.summarizer!r}: choose one of {', '.join(SUMMARIZERS)}")
+        if self.captions not in CAPTION_POLICIES:
+            raise SettingsError(f"TUBESCRIBE_CAPTIONS={self.captions!r}: choose one of {', '.join(CAPTION_POLICIES)}")
+        if self.retranscribe not in RETRANSCRIBE:
+            raise SettingsError(
+                f"TUBESCRIBE_RETRANSCRIBE={self.retranscribe!r}: choose one of {', '.join(RETRANSCRIBE)}"
+            )
         if self.whisper_beam_size < 1:
             raise SettingsError("whisper beam size must be at least 1")
         if self.whisper_batch_size < 0:

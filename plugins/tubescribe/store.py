@@ -15,7 +15,7 @@ import os
 import re
 import shutil
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,10 +25,10 @@ from pydantic import BaseModel, ValidationError
 
 # Blobs and the atomic writers are imported from here by callers that predate blobs.py.
 from tubescribe.blobs import Blobs, UnsafePathError, atomic_path, inside, write_bytes, write_text
-from tubescribe.records import VIDEO_ID_RE, Failure, RunSkips, StageRun, SummaryRecord, Transcript, Video
+from tubescribe.records import VIDEO_ID_RE, CaptionCheck, Failure, RunSkips, StageRun, SummaryRecord, Transcript, Video
 from tubescribe.settings import Settings
 
-__all__ = ["Blobs", "Store", "StoredFile", "UnsafePathError", "atomic_path", "write_bytes", "write_text"]
+__all__ = ["Accepted", "Blobs", "Store", "StoredFile", "UnsafePathError", "atomic_path", "write_bytes", "write_text"]
 
 R = TypeVar("R", bound=BaseModel)
 
@@ -50,6 +50,15 @@ class StoredFile:
 
     def unlink(self, missing_ok: bool = True) -> None:
         self.blobs.delete(self.key)
+
+
+@dataclass(frozen=True)
+class Accepted:
+    """Which stored transcripts a run accepts as done, best first (pipeline.steps.accepted_transcripts)."""
+
+    whisper_key: str  # Whisper's transcript made with the run's settings
+    other_whisper: bool = False  # then one Whisper made with other settings (a smaller model, before an upgrade)
+    caption_keys: tuple[str, ...] = ()  # then the captions the caption policy allows, uploaded first
 
 
 class Store:
@@ -122,18 +131,34 @@ class Store:
     def transcript(self, video_id: str, settings_key: str) -> Transcript | None:
         return self._read(self._key(video_id, f"transcript-{settings_key}.json"), Transcript)
 
-    def find_transcript(self, video_id: str, settings_key: str) -> Transcript | None:
-        """The transcript made with these settings, else the newest one made with any settings.
+    def find_transcript(self, video_id: str, accepted: Accepted | str) -> Transcript | None:
+        """The transcript the run accepts (see `Accepted`), else the newest one made any way.
 
         Re-summarizing must not force a re-transcription just because a Whisper setting changed since.
         "Newest" is the record's own `transcribed_at`: object stores keep no mtime we could trust.
         """
-        found = self.transcript(video_id, settings_key)
-        if found is not None:
-            return found
+        accepted = Accepted(accepted) if isinstance(accepted, str) else accepted
+        return self.accepted_transcript(video_id, accepted) or self._newest(video_id, lambda t: True)
+
+    def accepted_transcript(self, video_id: str, accepted: Accepted) -> Transcript | None:
+        """The best transcript the run accepts as done, or None (then it has to make one)."""
+        found = self.transcript(video_id, accepted.whisper_key)
+        if found is None and accepted.other_whisper:
+            found = self._newest(video_id, lambda t: t.source == "asr")
+        for key in accepted.caption_keys:
+            found = found or self.transcript(video_id, key)
+        return found
+
+    def _newest(self, video_id: str, wanted: Callable[[Transcript], bool]) -> Transcript | None:
         listed = self.blobs.glob(self._key(video_id, "transcript-*.json"))
-        valid = [t for t in (self._read(item.key, Transcript) for item in listed) if t is not None]
+        valid = [t for t in (self._read(item.key, Transcript) for item in listed) if t is not None and wanted(t)]
         return max(valid, key=lambda t: t.transcribed_at) if valid else None
+
+    def save_caption_check(self, check: CaptionCheck) -> str:
+        return self._write(self._key(check.video_id, "captions.json"), check)
+
+    def caption_check(self, video_id: str) -> CaptionCheck | None:
+        return self._read(self._key(video_id, "captions.json"), CaptionCheck)
 
     def save_summary(self, record: SummaryRecord, key: str) -> str:
         return self._write(self._key(record.video_id, f"summary-{key}.json"), record)

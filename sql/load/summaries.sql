@@ -8,14 +8,14 @@ DELETE FROM general_topics WHERE summary_id IN (SELECT unnest($summary_ids));
 DELETE FROM summaries WHERE summary_id IN (SELECT unnest($summary_ids));
 -- The derived columns start NULL: load/summary_lists.sql fills them once the parts are written.
 INSERT INTO summaries (summary_id, video_id, backend, model, prompt_version, summary_json,
-                       introduction, tokens_in, tokens_out, latency_s, created_at,
+                       introduction, tokens_in, tokens_out, latency_s, created_at, transcript_key,
                        topics, general_topics, is_latest)
 SELECT r.summary_id, r.video_id, r.backend, r.model, r.prompt_version, r.summary_json,
-       r.introduction, r.tokens_in, r.tokens_out, r.latency_s, r.created_at, NULL, NULL, NULL
+       r.introduction, r.tokens_in, r.tokens_out, r.latency_s, r.created_at, r.transcript_key, NULL, NULL, NULL
 FROM (SELECT unnest(CAST(json($rows) AS STRUCT(
         summary_id VARCHAR, video_id VARCHAR, backend VARCHAR, model VARCHAR, prompt_version VARCHAR,
         summary_json VARCHAR, introduction VARCHAR, tokens_in BIGINT, tokens_out BIGINT,
-        latency_s DOUBLE, created_at TIMESTAMPTZ
+        latency_s DOUBLE, created_at TIMESTAMPTZ, transcript_key VARCHAR
      )[]), recursive := true)) r;
 INSERT INTO summary_sections (summary_id, video_id, idx, title, start_s, end_s)
 SELECT s.summary_id, s.video_id, s.idx, s.title, s.start_s, s.end_s

@@ -15,9 +15,9 @@ from typing import TYPE_CHECKING, Any
 from tubescribe.catalog.connection import retry_conflicts, writer
 from tubescribe.catalog.search import refresh_index
 from tubescribe.catalog.sql import run_sql, transaction
-from tubescribe.records import Failure, StageRun, SummaryRecord, Transcript, Video
+from tubescribe.records import CaptionCheck, Failure, StageRun, SummaryRecord, Transcript, Video
 from tubescribe.settings import Settings
-from tubescribe.store import Store, StoredFile
+from tubescribe.store import Accepted, Store, StoredFile
 from tubescribe.text import public_url
 from tubescribe.topics import normalize_topic
 
@@ -34,8 +34,12 @@ class LoadResult:
     pending: tuple[str, ...]
 
 
-def load_videos(settings: Settings, video_ids: list[str], transcript_key: str, summary_key: str) -> LoadResult:
-    """Upsert the given videos, their transcripts and summaries into the catalog."""
+def load_videos(settings: Settings, video_ids: list[str], accepted: Accepted | str, summary_key: str) -> LoadResult:
+    """Upsert the given videos, their transcripts and summaries into the catalog.
+
+    `accepted` says which transcript to load (pipeline.steps.accepted_transcripts; a Whisper key alone
+    means Whisper's with those settings, else the newest).
+    """
     store = Store(settings)
     batch = Batch()
     loaded, failed, pending = [], [], []
@@ -50,10 +54,10 @@ def load_videos(settings: Settings, video_ids: list[str], transcript_key: str, s
         batch.add_stage_runs(video_id, [run for _, run in timings])
         timing_files += [path for path, _ in timings]
         failure = store.failure(video_id)
-        transcript = store.find_transcript(video_id, transcript_key)
+        transcript = store.find_transcript(video_id, accepted)
         summary = store.summary(video_id, summary_key)
         if transcript is not None:
-            batch.add_transcript(transcript)
+            batch.add_transcript(transcript, store.caption_check(video_id))
         if summary is not None:
             batch.add_summary(summary, f"{video_id}-{summary_key}")
         if failure is not None and failure.kind in ("deferred", "blocked"):
@@ -132,8 +136,8 @@ class Batch:
         fields = {"stage", "run_id", "started_at", "seconds", "status", "audio_s", "model"}
         self.stage_runs += [{"video_id": video_id, **run.model_dump(include=fields)} for run in runs]
 
-    def add_transcript(self, transcript: Transcript) -> None:
-        """A transcript, replacing the video's old one and all its segments."""
+    def add_transcript(self, transcript: Transcript, check: CaptionCheck | None = None) -> None:
+        """A transcript, replacing the video's old one and all its segments, with where it came from."""
         self.transcripts.append(
             {
                 "video_id": transcript.video_id,
@@ -146,6 +150,12 @@ class Batch:
                 "segment_count": len(transcript.segments),
                 "transcribed_at": transcript.transcribed_at,
                 "elapsed_s": transcript.elapsed_s,
+                "source": transcript.source,
+                "caption_kind": transcript.caption_kind,
+                "caption_track": transcript.caption_track,
+                "caption_format": transcript.caption_format,
+                # Why these captions were used, or why Whisper was needed (none: checked before captions existed).
+                "caption_note": check.reason if check else None,
             }
         )
         self.segments += [
@@ -169,6 +179,7 @@ class Batch:
                 "tokens_out": record.tokens_out,
                 "latency_s": record.latency_s,
                 "created_at": record.created_at,
+                "transcript_key": record.transcript_key,
             }
         )
         key = {"summary_id": summary_id, "video_id": record.video_id}
@@ -212,8 +223,11 @@ def write_batch(con: duckdb.DuckDBPyConnection, batch: Batch, now: datetime, max
         run_sql(con, "load/stage_runs", {"rows": json_rows(batch.stage_runs)})
     if batch.transcripts:
         video_ids = [row["video_id"] for row in batch.transcripts]
-        transcripts = {"rows": json_rows(batch.transcripts), "segments": json_rows(batch.segments)}
-        run_sql(con, "load/transcripts", {**transcripts, "video_ids": video_ids})
+        keys = json_rows(
+            [{"video_id": row["video_id"], "settings_key": row["settings_key"]} for row in batch.transcripts]
+        )
+        transcripts = {"rows": json_rows(batch.transcripts), "segments": json_rows(batch.segments), "keys": keys}
+        run_sql(con, "load/transcripts", {**transcripts, "video_ids": video_ids, "now": now})
     if batch.summaries:
         summary_ids = [row["summary_id"] for row in batch.summaries]
         parts = {name: json_rows(rows) for name, rows in batch.parts.items()}

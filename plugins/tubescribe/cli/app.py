@@ -55,6 +55,8 @@ def _override(name: str) -> Any:
 
 Summarizer = Annotated[str | None, _override("summarizer")]
 WhisperModel = Annotated[str | None, _override("whisper_model")]
+Captions = Annotated[str | None, _override("captions")]
+Retranscribe = Annotated[str | None, _override("retranscribe")]
 
 
 class Format(StrEnum):
@@ -105,11 +107,15 @@ def ingest(
     limit: Annotated[int | None, typer.Option(min=1, help="At most this many videos per URL, newest first")] = None,
     summarizer: Summarizer = None,
     whisper_model: WhisperModel = None,
+    captions: Captions = None,
+    retranscribe: Retranscribe = None,
 ) -> None:
     """Run the backfill DAG in-process for URLS and load the results into the catalog."""
     from tubescribe.cli.runner import ingest as run_ingest
 
-    settings = _settings(summarizer=summarizer, whisper_model=whisper_model)
+    settings = _settings(
+        summarizer=summarizer, whisper_model=whisper_model, captions=captions, retranscribe=retranscribe
+    )
     ok = run_ingest(settings, urls, since=_day(since), until=_day(until), limit=limit, console=_out())
     raise typer.Exit(0 if ok else 1)
 
@@ -129,6 +135,24 @@ def resummarize(
     where = valid_filter(where) if where is not None else None
     ok = run_resummarize(_settings(summarizer=summarizer), where, _out())
     raise typer.Exit(0 if ok else 1)
+
+
+@app.command()
+def retranscribe(
+    where: Annotated[
+        str | None, typer.Option(help="SQL filter over video_overview, e.g. \"transcript_source = 'captions'\"")
+    ] = None,
+    whisper_model: WhisperModel = None,
+    summarizer: Summarizer = None,
+) -> None:
+    """Transcribe videos already in the catalog again with Whisper (captions off); the old transcripts are kept
+    in replaced_transcripts and the videos are summarized again from the new words."""
+    from tubescribe.catalog.sandbox import valid_filter
+    from tubescribe.cli.runner import retranscribe as run_retranscribe
+
+    where = valid_filter(where) if where is not None else None
+    settings = _settings(summarizer=summarizer, whisper_model=whisper_model, captions="off", retranscribe="outdated")
+    raise typer.Exit(0 if run_retranscribe(settings, where, _out()) else 1)
 
 
 def _sql_text(sql: str | None, file: Path | None) -> str:

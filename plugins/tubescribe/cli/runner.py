@@ -1,4 +1,4 @@
-"""`tubescribe ingest`, `resummarize` and `demo`: run the real DAGs (here, or on a deployed Airflow), with progress."""
+"""`tubescribe ingest`, `resummarize`, `retranscribe`, `demo`: run the real DAGs (here or on Airflow), with progress."""
 
 from __future__ import annotations
 
@@ -59,10 +59,19 @@ def resummarize(settings: Settings, where: str | None, console: Console) -> bool
     return run(settings, "tubescribe_resummarize", {"where": where}, console, nothing="no loaded video matched --where")
 
 
+def retranscribe(settings: Settings, where: str | None, console: Console) -> bool:
+    """Transcribe catalogued videos again with Whisper through the retranscribe DAG; True if every one landed."""
+    console.print(f"re-transcribing with Whisper {escape(settings.whisper_model)} in {escape(_destination(settings))}")
+    return run(
+        settings, "tubescribe_retranscribe", {"where": where}, console, nothing="no loaded video matched --where"
+    )
+
+
 # The stages whose progress a DAG's run shows, in the order a video goes through them.
 STAGES = {
     "tubescribe_backfill": ("download", "transcribe", "summarize", "load"),
     "tubescribe_resummarize": ("summarize", "load"),
+    "tubescribe_retranscribe": ("download", "transcribe", "summarize", "load"),
 }
 
 
@@ -194,12 +203,15 @@ def demo(settings: Settings, console: Console) -> bool:
     from tubescribe.catalog.query import run_named
     from tubescribe.sample import serve_sample_channel
 
-    with serve_sample_channel() as feed:
+    # Two of its videos link to a page with creator captions: they land without their media downloaded.
+    with serve_sample_channel(captions=True) as feed:
         console.print(f"serving the sample channel at {feed}")
         ok = ingest(settings, [feed], console=console)
     _, rows = run_named(settings, "queries/demo_videos")
-    for _video_id, title, introduction, topics, general in rows:
+    for _video_id, title, introduction, topics, general, source, kind, model, note in rows:
         console.rule(terminal.safe(title, "bold"))
+        heard = f"{kind} captions" if source == "captions" else f"Whisper ({model})"
+        terminal.print_line(console, Text("transcript: ", style="cyan"), heard, f" — {note}" if note else "")
         terminal.print_line(console, introduction)
         terminal.print_line(console, Text("topics: ", style="cyan"), ", ".join(topics or []))
         terminal.print_line(console, Text("general topics: ", style="cyan"), ", ".join(general or []))

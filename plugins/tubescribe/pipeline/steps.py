@@ -22,7 +22,7 @@ from tubescribe.pipeline.platforms import block, blocked, client_options, platfo
 from tubescribe.settings import OVERRIDES, Settings
 from tubescribe.stages.channels import Channel, load_channels
 from tubescribe.stages.discover import DiscoverError, list_channel, select
-from tubescribe.store import Store
+from tubescribe.store import Accepted, Store
 
 log = logging.getLogger(__name__)
 
@@ -129,12 +129,14 @@ def _settled(settings: Settings, retry_permanent: bool) -> set[str]:
     from tubescribe.catalog.connection import catalog_exists, connect_read_only
     from tubescribe.catalog.sql import run_sql
     from tubescribe.stages.summarize import get_summarizer, summary_key
-    from tubescribe.stages.transcribe.whisper import settings_key
 
     if not catalog_exists(settings):
         return set()
+    accepted = accepted_transcripts(settings)
     params = {
-        "transcript_key": settings_key(settings),
+        "whisper_key": accepted.whisper_key,
+        "other_whisper": accepted.other_whisper,
+        "caption_keys": list(accepted.caption_keys),
         "summary_key": summary_key(get_summarizer(settings)),
         "retry_permanent": retry_permanent,
     }
@@ -202,35 +204,66 @@ def _video(store: Store, video_id: str):
     return video
 
 
+def accepted_transcripts(settings: Settings) -> Accepted:
+    """The stored transcripts these settings accept as done, best first: Whisper's with these settings,
+    then (TUBESCRIBE_RETRANSCRIBE=never) Whisper's with any other, then the captions the policy allows.
+
+    Whisper comes before captions so that a video re-transcribed with Whisper keeps that transcript
+    under a policy that also accepts its captions.
+    """
+    from tubescribe.stages.captions import allowed_keys
+    from tubescribe.stages.transcribe.whisper import settings_key
+
+    return Accepted(settings_key(settings), settings.retranscribe == "never", allowed_keys(settings.captions))
+
+
 def download(settings: Settings, video_ids: list[str], run_id: str | None = None) -> list[str]:
-    """Download each video's audio unless it is already there."""
-    from tubescribe.stages.download import download_audio
+    """Take each video's transcript from its captions when they pass the checks, else download its audio.
+
+    Nothing is fetched for a video that already has a transcript these settings accept, or its audio.
+    """
+    from tubescribe.stages.captions import from_captions
+    from tubescribe.stages.download import extracted, fetch_audio
+
+    accepted = accepted_transcripts(settings)
 
     def work(store: Store, video_id: str) -> Outcome | None:
-        if store.media_key(video_id):
+        if store.accepted_transcript(video_id, accepted) or store.media_key(video_id):
             return None
         video = _video(store, video_id)
-        path = download_audio(video, store, client_options(settings))
+        with extracted(video, store, client_options(settings)) as (ydl, info):
+            captions = from_captions(
+                video, info, ydl, settings.captions, settings.caption_languages, settings.sleep_captions_s
+            )
+            store.save_caption_check(captions.check)
+            if captions.transcript is not None:
+                store.save_transcript(captions.transcript)
+                return Outcome(
+                    f"captions: {captions.check.reason}",
+                    audio_s=captions.transcript.audio_duration_s,
+                    model=f"captions/{captions.check.kind}",
+                )
+            path = fetch_audio(video, store, ydl, info)
         size = path.stat().st_size
         # With a shared store the transcriber may be another machine: this one keeps no copy.
         store.discard_local_media(video_id)
-        return Outcome(f"{size / 1e6:.1f} MB", audio_s=video.duration_s)
+        return Outcome(f"{size / 1e6:.1f} MB (captions: {captions.check.reason})", audio_s=video.duration_s)
 
     return run_stage(settings, video_ids, "download", work, platform=video_platform, run_id=run_id)
 
 
 def transcribe(settings: Settings, video_ids: list[str], run_id: str | None = None) -> list[str]:
-    """Transcribe each downloaded video unless a transcript with the same settings exists."""
-    from tubescribe.stages.transcribe.whisper import TranscribeError, parallel, settings_key, transcribe_file
+    """Transcribe each downloaded video unless it has a transcript these settings accept (accepted_transcripts)."""
+    from tubescribe.stages.transcribe.whisper import TranscribeError, parallel, transcribe_file
 
-    key = settings_key(settings)
+    accepted = accepted_transcripts(settings)
     store = Store(settings)
     with contextlib.ExitStack() as fetched:
         # Whisper reads local files: with a shared store the batch's media is fetched into scratch,
         # and the copies fetched here are removed when the batch is done.
         local: dict[str, Path] = {}
         for video_id in video_ids:
-            if store.failure(video_id) is None and store.transcript(video_id, key) is None:
+            if store.failure(video_id) is None and store.accepted_transcript(video_id, accepted) is None:
                 audio = fetched.enter_context(store.media_local(video_id))
                 if audio:
                     local[video_id] = audio
@@ -239,7 +272,7 @@ def transcribe(settings: Settings, video_ids: list[str], run_id: str | None = No
         with parallel(settings, jobs) as started:
 
             def work(store: Store, video_id: str) -> Outcome | None:
-                if store.transcript(video_id, key):
+                if store.accepted_transcript(video_id, accepted):
                     return None
                 audio = local.get(video_id) or fetched.enter_context(store.media_local(video_id))
                 if audio is None:
@@ -264,12 +297,11 @@ def transcribe(settings: Settings, video_ids: list[str], run_id: str | None = No
 
 
 def summarize(settings: Settings, video_ids: list[str], run_id: str | None = None) -> list[str]:
-    """Summarize each transcript unless this backend, model and prompt version already did."""
+    """Summarize each transcript unless this backend, model and prompt version already did, from that transcript."""
     from tubescribe.stages.summarize import get_summarizer, summary_key
-    from tubescribe.stages.transcribe.whisper import settings_key
 
     summarizer = get_summarizer(settings)
-    key, tkey = summary_key(summarizer), settings_key(settings)
+    key, accepted = summary_key(summarizer), accepted_transcripts(settings)
     llm = (
         f"llm:{platform_of(settings.openai_base_url or 'https://api.openai.com')}"
         if summarizer.backend == "openai"
@@ -277,12 +309,16 @@ def summarize(settings: Settings, video_ids: list[str], run_id: str | None = Non
     )
 
     def work(store: Store, video_id: str) -> Outcome | None:
-        if store.summary(video_id, key):
-            return None
-        transcript = store.find_transcript(video_id, tkey)
+        transcript = store.find_transcript(video_id, accepted)
         if transcript is None:
             raise LookupError(f"{video_id} has no transcript")
+        done = store.summary(video_id, key)
+        # A summary of another transcript (captions since replaced by Whisper, say) is stale.
+        if done and done.transcript_key in (None, transcript.settings_key):
+            return None
         record = summarizer.summarize(_video(store, video_id), transcript)
+        # Which transcript it summarizes: a summary of a replaced one is stale (the check above).
+        record = record.model_copy(update={"transcript_key": transcript.settings_key})
         store.save_summary(record, key)
         return Outcome(
             f"{summarizer.backend}/{summarizer.model}",
@@ -300,9 +336,8 @@ def load(settings: Settings, video_ids: list[str]) -> dict[str, list[str]]:
     """Write the batch into the catalog (the only task that writes it)."""
     from tubescribe.catalog.load import load_videos
     from tubescribe.stages.summarize import get_summarizer, summary_key
-    from tubescribe.stages.transcribe.whisper import settings_key
 
-    result = load_videos(settings, video_ids, settings_key(settings), summary_key(get_summarizer(settings)))
+    result = load_videos(settings, video_ids, accepted_transcripts(settings), summary_key(get_summarizer(settings)))
     for video_id in result.loaded:
         progress.emit(video_id, "load", "done", "in the catalog")
     return {"loaded": list(result.loaded), "failed": list(result.failed), "pending": list(result.pending)}

@@ -1,3 +1,3 @@
-"""The offline summarizer: extractive and deterministic (summarizer.py, which documents the method), built from
-its words and phrases (phrases.py), sections (sections.py) and general topics (general_topics.py), with its word
-lists (lexicon.py, fields.py)."""
+"""The offline summarizer: extractive and deterministic, on an embedding model (summarizer.py, which documents
+the method), built from its units of speech (units.py), candidate tags (phrases.py), choosing by meaning
+(rank.py), sections (sections.py) and general fields (fields.py), with its word lists (lexicon.py)."""

@@ -34,12 +34,13 @@ STOP_WORDS: frozenset[str] = _words(
     wouldnt youd youll youre youve heres hows whens whys lemme gimme kinda sorta
     um uh uhm umm hmm erm ah eh huh mm mhm yeah yep yup nope hey hi hello bye wow ooh oops alright
     gonna wanna gotta guys guy folks basically actually literally totally really seriously honestly obviously
-    simply pretty super stuff thing things whatnot anyways
+    simply pretty super stuff thing things whatnot anyways anytime
     music applause laughter inaudible foreign
     zero two three four five six seven eight nine ten eleven twelve twenty thirty forty fifty hundred thousand
     million billion trillion first second third fourth fifth last half dozen dozens hundreds thousands millions
     video videos channel subscribe subscribed subscribers like likes comment comments watching watch watched thanks
     thank welcome sponsor sponsored link description patreon today tomorrow yesterday
+    linkedin twitter instagram tiktok discord
     say says said saying tell told know knows knew known think thought see seen saw look looks looking looked
     go goes going gone went come comes coming came want wants wanted take takes taking took make makes making made
     put puts give gives gave given keep kept mean means meant need needs needed try tries trying tried
@@ -80,14 +81,78 @@ COMMON_WORDS: frozenset[str] = _words(
     """
 )
 
-# Words every programming video says; a tag made of only these says little about this video.
-GENERIC_TECH: frozenset[str] = _words(
+# Never a topic: a date says when, not what. Months and weekdays (not "may", already a stop word).
+DATES: frozenset[str] = _words(
     """
-    code coding program programs programming developer developers development software computer computers
-    application applications app apps tool tools project projects feature features version versions release
-    releases file files system systems technology tech platform platforms tutorial tutorials beginner beginners
-    source project value values data user users support example command commands output input
+    january february march april june july august september october november december jan feb mar apr jun jul aug
+    sep sept oct nov dec monday tuesday wednesday thursday friday saturday sunday weekend
     """
+)
+
+# Never a topic: common first names. In lower-case captions nothing else marks a person (capitals are gone,
+# and the embedding model places "graydon" as near a tech talk as "cargo"), and a talk names its people
+# beside its subject: an inventor, a presenter, a colleague. Names that are also technical words (ada,
+# julia, ruby, pascal, ray, max, mark) are left out.
+NAMES: frozenset[str] = _words(
+    """
+    aaron adam alan alex alexander alice amanda amy andrea andrew andy angela anna anne anthony ben benjamin beth
+    bob brad brandon brendan brian bruce carl carlos carol catherine charles charlie chris christian christina
+    christopher claire craig dan daniel dave david dennis diana donald doug douglas ed edward elizabeth elon emily
+    emma eric erik evan frank fred gary george graham graydon greg gregory guido hannah harry heather helen henry
+    ian jake james jamie jane janet jason jeff jeffrey jennifer jeremy jerry jessica jim jimmy joe joel john johnny
+    jon jonathan jordan jose joseph josh joshua juan justin karen kate katie keith kelly kelley ken kenneth kent
+    kevin kim kyle larry laura lauren linda lisa linus lucas luke maria marie martin mary matt matthew megan
+    melissa michael michelle mike nancy nathan nick nicholas nicole olivia oliver patrick paul peter phil philip
+    rachel raj rebecca richard rick rob robert robin ron ronald ryan sam samantha sandra sarah scott sean sophia
+    stephanie stephen steve steven susan thomas tim timothy todd tom tony tyler umar victor walter wes william
+    zach zachary
+    """
+)
+
+# Plain English for the embedding model: the centroid of these is what a phrase should be far from.
+EVERYDAY_SAMPLE: tuple[str, ...] = tuple(
+    [
+        "thing",
+        "things",
+        "stuff",
+        "something",
+        "way",
+        "time",
+        "really",
+        "actually",
+        "different",
+        "later",
+        "instead",
+        "essentially",
+        "simple",
+        "complicated",
+        "weird",
+        "cool",
+        "important",
+        "example",
+        "idea",
+        "people",
+        "lot",
+        "kind",
+        "part",
+        "point",
+        "good",
+        "great",
+        "new",
+        "end",
+        "use",
+        "make",
+    ]
+)
+
+# What every video says around its subject: a bullet or the introduction should be far from these.
+BOILERPLATE: tuple[str, ...] = (
+    "hello guys and welcome back to my channel",
+    "thanks for watching and i will see you in the next one",
+    "please like the video and subscribe to the channel",
+    "share this video with your friends on social media",
+    "let me know what you think in the comments",
+    "i hope you enjoyed this video",
 )
 
 # How a tag is written when plain title case would be wrong.

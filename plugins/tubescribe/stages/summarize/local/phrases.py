@@ -1,7 +1,14 @@
-"""The local summarizer's words and phrases: a transcript's words with their times, and phrases scored as tags.
+"""The local summarizer's candidate tags: the one- and two-word phrases a transcript keeps coming back to.
 
-Words are lower-cased and stripped of punctuation; one- and two-word phrases are counted, plurals folded,
-and scored by how often they are said and how much their words say (see `summarizer.py` for the weights).
+Candidates are phrases said at least twice, with no stop word, number, month or person's first name in
+them (a person or a date is never what a video is about, and the model cannot tell them from concepts);
+plurals are folded. The embedding model then ranks them (see `rank.py`); counting only decides which of
+them are worth embedding.
+
+A tag's relevance is its cosine to what the video (or section) is about, less half its cosine to plain
+English (the centroid of a few everyday words: the model finds "complicated" or "later" near any talk),
+plus 0.01 x ln(times said). Measured on the fixtures (benchmarks/summary_quality.py), the plain-English
+term is what keeps "Concept" and "Linkedin" out of the Mistral lecture's topics.
 """
 
 from __future__ import annotations
@@ -9,82 +16,67 @@ from __future__ import annotations
 import math
 import re
 from collections import Counter
-from collections.abc import Sequence
-from typing import NamedTuple
+from collections.abc import Callable, Sequence
+from itertools import pairwise
 
-from tubescribe.records import Segment
-from tubescribe.stages.summarize.local.fields import FIELD_TERMS
-from tubescribe.stages.summarize.local.lexicon import ACRONYMS, COMMON_WORDS, DISPLAY, GENERIC_TECH, STOP_WORDS
+import numpy as np
+
+from tubescribe.stages.summarize.local.lexicon import (
+    ACRONYMS,
+    COMMON_WORDS,
+    DATES,
+    DISPLAY,
+    EVERYDAY_SAMPLE,
+    NAMES,
+    STOP_WORDS,
+)
+from tubescribe.stages.summarize.local.rank import mmr, reference
 
 Phrase = tuple[str, ...]
-_NUMBER_RE = re.compile(r"^\d+(st|nd|rd|th|s)?$")
 NORM_RE = re.compile(r"[^a-z0-9+#]")
-
-# The field lexicon's terms by length: two-word terms are matched before single words.
-UNIGRAMS: dict[str, dict[str, float]] = {}
-BIGRAMS: dict[str, dict[str, float]] = {}
-for _name, _terms in FIELD_TERMS.items():
-    for _term, _value in _terms.items():
-        (BIGRAMS if " " in _term else UNIGRAMS).setdefault(_term, {})[_name] = _value
-
-
-class Word(NamedTuple):
-    raw: str
-    norm: str
-    at: float
-    segment: int
-    ends_sentence: bool
+_NUMBER_RE = re.compile(r"^\d+(st|nd|rd|th|s|k|x)?$")
+# How many candidates are embedded: a phrase costs about 20 ms on two cores, and the 60th by count is
+# already rarely a tag.
+MAX_CANDIDATES = 60
+EVERYDAY_WEIGHT = 0.5
+COUNT_WEIGHT = 0.01
+# MMR's weight on novelty: higher lets in odd words only because they are unlike the tags already taken.
+TAG_DIVERSITY = 0.2
 
 
-def transcript_words(segments: Sequence[Segment]) -> list[Word]:
-    words = []
-    for position, segment in enumerate(segments):
-        raws = segment.text.split()
-        step = (segment.end_s - segment.start_s) / max(len(raws), 1)
-        for i, raw in enumerate(raws):
-            norm = NORM_RE.sub("", raw.lower())
-            if norm:
-                ends = raw[-1] in ".?!"
-                words.append(Word(raw, norm, segment.start_s + i * step, position, ends))
-    return words
+def norm(word: str) -> str:
+    return NORM_RE.sub("", word.lower())
 
 
 def _is_term(word: str) -> bool:
-    if word in STOP_WORDS:
-        return False
-    return len(word) > 1 and (word in UNIGRAMS or not _NUMBER_RE.match(word))
+    return (
+        len(word) > 1
+        and word not in STOP_WORDS
+        and word not in DATES
+        and word not in NAMES
+        and not (_NUMBER_RE.match(word))
+    )
 
 
-def _weight(word: str) -> float:
-    if word in UNIGRAMS:
-        return 1.0 + 0.2 * max(UNIGRAMS[word].values())
-    if word in COMMON_WORDS:
-        return 0.25
-    if word in GENERIC_TECH:
-        return 0.5
-    if word.endswith(("ed", "ing", "ly")):
-        return 0.7  # mostly verbs and adverbs: what is done, not what it is about
-    return 0.6 if len(word) <= 3 and word not in ACRONYMS else 1.0
-
-
-def count_phrases(norms: Sequence[str], canon: dict[Phrase, Phrase] | None = None) -> Counter[Phrase]:
-    """Count one- and two-word phrases, folding plurals into the form `canon` names."""
+def count_phrases(norms: Sequence[str]) -> Counter[Phrase]:
+    """One- and two-word phrases of terms, plurals folded into the more frequent spelling."""
+    # The word after a first name is taken for a surname ("graydon hoare"), so it is no term either.
+    surnames = {after for name, after in pairwise(norms) if name in NAMES}
+    terms = [_is_term(word) and word not in surnames for word in norms]
     counts: Counter[Phrase] = Counter()
     for i, word in enumerate(norms):
-        if _is_term(word):
+        if terms[i]:
             counts[(word,)] += 1
-            if i + 1 < len(norms) and _is_term(norms[i + 1]):
+            if i + 1 < len(norms) and terms[i + 1] and norms[i + 1] != word:
                 counts[(word, norms[i + 1])] += 1
-    if canon is None:
-        return counts
-    merged: Counter[Phrase] = Counter()
+    canon = _plurals(counts)
+    folded: Counter[Phrase] = Counter()
     for phrase, count in counts.items():
-        merged[canon.get(phrase, phrase)] += count
-    return merged
+        folded[canon.get(phrase, phrase)] += count
+    return folded
 
 
-def plurals(counts: Counter[Phrase]) -> dict[Phrase, Phrase]:
-    """Map each phrase whose singular/plural twin is also present onto the more frequent of the two."""
+def _plurals(counts: Counter[Phrase]) -> dict[Phrase, Phrase]:
     canon: dict[Phrase, Phrase] = {}
     for phrase in sorted(counts):
         last = phrase[-1]
@@ -97,41 +89,56 @@ def plurals(counts: Counter[Phrase]) -> dict[Phrase, Phrase]:
     return canon
 
 
-def _score(phrase: Phrase, count: int, total: int, named: frozenset[str]) -> float:
-    """Score a phrase seen `count` times here and `total` times in the whole transcript."""
-    known = " ".join(phrase) in BIGRAMS
-    if len(phrase) == 2 and total < 2 and not known:
-        return 0.0
-    weights = [_weight(word) for word in phrase]
-    if known:
-        weight = 1.8 * sum(weights) / len(weights)
-    else:  # geometric mean: one plain word drags a phrase down ("use typescript")
-        weight = math.exp(sum(map(math.log, weights)) / len(weights)) * (1.5 if len(weights) == 2 else 1.0)
-    score = (1 + math.log(count)) * weight
-    if all(word in named for word in phrase):  # the video's title names it
-        score *= 1.5
-    return score * math.sqrt(count / total)
+def candidates(counts: Counter[Phrase]) -> list[Phrase]:
+    """The phrases worth embedding, most promising first: said twice or more, everyday words weighed down."""
+    usable = [p for p in counts if _tag_worthy(p)] or list(counts)
+    recurring = [p for p in usable if counts[p] >= 2] or usable
+    return sorted(recurring, key=lambda p: (-_promise(p, counts[p]), p))[:MAX_CANDIDATES]
 
 
-def rank_phrases(counts: Counter[Phrase], totals: Counter[Phrase], named: frozenset[str] = frozenset()) -> list[Phrase]:
-    """Phrases with a positive score, best first; ties in alphabetical order."""
-    scored = {p: _score(p, counts[p], totals[p], named) for p in counts}
-    return sorted((p for p in scored if scored[p] > 0), key=lambda p: (-scored[p], p))
+def _tag_worthy(phrase: Phrase) -> bool:
+    """Not a tag: only everyday words or -ed/-ing forms, an adverb, or a pair opening with a plain verb."""
+    if all(w in COMMON_WORDS or w.endswith(("ed", "ing")) for w in phrase) or phrase[-1].endswith("ly"):
+        return False
+    if len(phrase) == 1:
+        return not phrase[0].endswith(("ed", "ing"))
+    # A pair ending in -ed is mostly a subject and its verb ("hoare started", "compiler checked").
+    return phrase[0] not in COMMON_WORDS and not phrase[1].endswith("ed")
 
 
-def pick_tags(ranked: Sequence[Phrase], wanted: int, fallback: Sequence[str]) -> list[str]:
-    """`wanted` distinct tags: first phrases sharing no word with one already taken, then any, then `fallback`."""
-    chosen: list[str] = []
-    used: set[str] = set()
-    for phrase in ranked:
-        stems = {word.rstrip("s") for word in phrase}
-        if not stems & used and _display(phrase) not in chosen and len(chosen) < wanted:
-            chosen.append(_display(phrase))
-            used |= stems
-    rest = [_display(phrase) for phrase in ranked] + list(fallback)
-    return list(dict.fromkeys(chosen + rest))[:wanted]
+def _promise(phrase: Phrase, count: int) -> float:
+    weight = math.prod(0.3 if w in COMMON_WORDS else 0.6 if w.endswith(("ed", "ing", "ly")) else 1.0 for w in phrase)
+    return (1 + math.log(count)) * weight * (1.3 if len(phrase) == 2 else 1.0)
 
 
-def _display(phrase: Phrase) -> str:
+def display(phrase: Phrase) -> str:
     """A phrase as a tag: title case, with known acronyms and names spelt properly."""
     return " ".join(DISPLAY.get(w, w.upper() if w in ACRONYMS else w.capitalize()) for w in phrase)
+
+
+def tag_relevance(vectors: np.ndarray, said: Sequence[int], about: np.ndarray) -> np.ndarray:
+    """How well each embedded phrase names what `about` is: near it, far from plain English, often said."""
+    if not len(vectors):
+        return np.zeros(0)
+    return (
+        vectors @ about
+        - EVERYDAY_WEIGHT * (vectors @ reference(EVERYDAY_SAMPLE))
+        + COUNT_WEIGHT * np.log(np.asarray(said))
+    )
+
+
+def pick_tags(
+    phrases: Sequence[Phrase],
+    vectors: np.ndarray,
+    relevance: np.ndarray,
+    wanted: int,
+    usable: Callable[[Phrase], bool] = lambda _p: True,
+) -> list[str]:
+    """Up to `wanted` tags by MMR, none sharing a word with one already picked."""
+    stems = [{w.rstrip("s") for w in phrase} for phrase in phrases]
+
+    def allowed(i: int, chosen: list[int]) -> bool:
+        return usable(phrases[i]) and not any(stems[i] & stems[c] for c in chosen)
+
+    picks = mmr(vectors, relevance, wanted, diversity=TAG_DIVERSITY, allowed=allowed) if len(phrases) else []
+    return [display(phrases[i]) for i in picks]

@@ -1,132 +1,108 @@
-"""The local summarizer's five sections: where they are cut, when they play, and their titles and bullets.
+"""The local summarizer's five sections: cut where the talk changes subject, with times, bullets and key phrases.
 
-Sections are contiguous parts cut at the segment boundaries nearest each fifth of the words; bullets are
-the word windows (or sentence chunks) richest in the section's phrases, picked without overlap.
+A section boundary goes where the meaning of the sentences before it and after it differ most (1 - cosine
+of the centroids of three sentences either side), searched near each fifth of the talk so that no section
+is tiny. Bullets are four of the section's own sentences, chosen by MMR: near what the section (and, less,
+the whole video) is about, and unlike each other; never the same text twice. Key phrases are the candidate
+phrases said in the section, ranked by MMR against its centroid.
 """
 
 from __future__ import annotations
 
-import math
-from bisect import bisect_right
-from collections import Counter
 from collections.abc import Sequence
 from itertools import pairwise
-from typing import Any
+
+import numpy as np
 
 from tubescribe.contract import N_BULLETS, N_SECTION_TOPICS, N_SECTIONS
 from tubescribe.records import SectionSpan, Transcript
-from tubescribe.stages.summarize.local.lexicon import STOP_WORDS
-from tubescribe.stages.summarize.local.phrases import Phrase, Word, count_phrases, pick_tags, rank_phrases
+from tubescribe.stages.summarize.local.lexicon import BOILERPLATE
+from tubescribe.stages.summarize.local.phrases import Phrase, display, norm, pick_tags, tag_relevance
+from tubescribe.stages.summarize.local.rank import centroid, mmr, reference
+from tubescribe.stages.summarize.local.units import MIN_WORDS, Unit, bullet_text
 
-_LEAD_TRIM = frozenset({"and", "or", "but", "so", "then", "now", "well", "okay", "ok", "um", "uh", "like", "yeah"})
-_LEAD_TRIM |= {"also", "just", "because", "of", "to", "music"}
-_CLAUSE_BREAK = frozenset({"and", "so", "but", "then", "now", "because", "which", "when", "while", "where", "if"})
+# Sentences either side of a candidate boundary whose meanings are compared.
+WINDOW = 3
+# Weights of a bullet's nearness to its section and to the whole video; and how much MMR weighs novelty.
+SECTION_WEIGHT, VIDEO_WEIGHT = 0.7, 0.3
+BULLET_DIVERSITY = 0.3
+BOILERPLATE_WEIGHT = 0.5
 # Padding for transcripts too short to offer enough distinct phrases of their own.
 PADDING = ("Overview", "Key Points", "Details", "Examples", "Context")
 
 
-def split_sections(words: Sequence[Word]) -> list[tuple[int, int]]:
-    """Five contiguous word ranges, cut at segment boundaries when there are enough of them."""
-    n = len(words)
-    starts = [i for i in range(1, n) if words[i].segment != words[i - 1].segment]
-    if len(starts) < N_SECTIONS - 1:
-        cuts = [min(k * n // N_SECTIONS, n - 1) for k in range(N_SECTIONS)] + [n]
-        return [(cuts[k], max(cuts[k + 1], cuts[k] + 1)) for k in range(N_SECTIONS)]
-    cuts, low = [0], 0
+def split_sections(vectors: np.ndarray) -> list[tuple[int, int]]:
+    """Five contiguous ranges of the embedded units, cut at the strongest shift of meaning near each fifth."""
+    n = len(vectors)
+    shift = np.zeros(n)
+    for j in range(1, n):
+        before, after = vectors[max(j - WINDOW, 0) : j], vectors[j : j + WINDOW]
+        shift[j] = 1.0 - float(centroid(before) @ centroid(after))
+    cuts = [0]
     for k in range(1, N_SECTIONS):
-        room = starts[low : len(starts) - (N_SECTIONS - 1 - k)]
         target = k * n / N_SECTIONS
-        j = bisect_right(room, target)
-        best = min(room[max(j - 1, 0) : j + 1], key=lambda c: (abs(c - target), c))
-        cuts.append(best)
-        low = bisect_right(starts, best)
-    cuts.append(n)
-    return list(pairwise(cuts))
+        lo = max(cuts[-1] + 1, int(target - n / 12))
+        hi = min(n - (N_SECTIONS - k), int(target + n / 12))
+        room = range(lo, max(hi, lo) + 1)
+        cuts.append(max(room, key=lambda j: (round(float(shift[j]), 6), -abs(j - target), -j)))
+    return list(pairwise([*cuts, n]))
 
 
-def section_times(transcript: Transcript, words: Sequence[Word], parts: Sequence[tuple[int, int]]) -> list[SectionSpan]:
+def section_times(transcript: Transcript, units: Sequence[Unit], parts: Sequence[tuple[int, int]]) -> list[SectionSpan]:
+    """Start and end seconds of each section; none when the transcript has no timing."""
     if not any(segment.end_s > segment.start_s for segment in transcript.segments):
         return [SectionSpan() for _ in parts]
-    starts = [words[lo].at for lo, _ in parts]
+    starts = [units[lo].start_s for lo, _ in parts]
     starts[0] = min(starts[0], transcript.segments[0].start_s)
     ends = [*starts[1:], max(segment.end_s for segment in transcript.segments)]
     return [SectionSpan(start_s=round(s, 2), end_s=round(e, 2)) for s, e in zip(starts, ends, strict=True)]
 
 
-def make_section(
-    number: int,
-    words: Sequence[Word],
-    lo: int,
-    hi: int,
-    canon: dict[Phrase, Phrase],
-    totals: Counter[Phrase],
-    topics: Sequence[str],
-) -> dict[str, Any]:
-    """One section: a title from its two key phrases, four bullets, three key phrases."""
-    ranked = rank_phrases(count_phrases([w.norm for w in words[lo:hi]], canon), totals)
-    keys = pick_tags(ranked, N_SECTION_TOPICS, [*topics, *PADDING])
-    weights: dict[str, float] = {}
-    for rank, phrase in enumerate(ranked[:10]):
-        for word in phrase:
-            weights.setdefault(word, 1.0 / (1 + 0.3 * rank))
-    title = f"Section {number}: " + " and ".join(keys[:2])
-    return {"title": title, "content": _bullets(words, lo, hi, weights), "topics": keys}
+def bullets(units: Sequence[Unit], vectors: np.ndarray, video: np.ndarray) -> list[str]:
+    """Four different sentences of a section, near what it is about, in the order they were said."""
+    if len(units) < N_BULLETS:
+        return _pieces(units)
+    here = centroid(vectors)
+    relevance = sentence_relevance(vectors, SECTION_WEIGHT * here + VIDEO_WEIGHT * video)
+    # A sentence of a few words says too little to stand alone while longer ones are left.
+    long_enough = sum(len(u.words) >= MIN_WORDS for u in units) >= N_BULLETS
+    texts = [bullet_text(u) for u in units]
+
+    def allowed(i: int, chosen: list[int]) -> bool:
+        fits = len(units[i].words) >= MIN_WORDS or not long_enough
+        return fits and texts[i].lower() not in {texts[c].lower() for c in chosen}
+
+    chosen = mmr(vectors, relevance, N_BULLETS, diversity=BULLET_DIVERSITY, allowed=allowed)
+    picked = [texts[i] for i in sorted(chosen)]
+    return picked if len(picked) == N_BULLETS else _pieces(units)
 
 
-def _units(words: Sequence[Word], lo: int, hi: int) -> list[tuple[int, int]]:
-    """Candidate bullets: sentence chunks when the text is punctuated, else overlapping word windows."""
-    size = min(18, max(6, (hi - lo) // N_BULLETS))
-    if sum(w.ends_sentence for w in words[lo:hi]) * 40 >= hi - lo:
-        units, start = [], lo
-        for i in range(lo, hi):
-            if words[i].ends_sentence or i + 1 == hi or i + 1 - start >= 24:
-                units.append((start, i + 1))
-                start = i + 1
-        # Sentence ends cut off by the section boundary are fragments; use them only when short of bullets.
-        whole = [unit for unit in units if unit[1] - unit[0] >= 4]
-        return whole if len(whole) >= N_BULLETS else units
-    lengths = sorted({max(size - 4, 4), size})
-    return [(i, min(i + length, hi)) for i in range(lo, max(hi - size + 1, lo + 1)) for length in lengths]
+def sentence_relevance(vectors: np.ndarray, about: np.ndarray) -> np.ndarray:
+    """How well each sentence says what `about` is: near it, far from what every video says around its subject."""
+    return vectors @ about - BOILERPLATE_WEIGHT * (vectors @ reference(BOILERPLATE))
 
 
-def _bullets(words: Sequence[Word], lo: int, hi: int, weights: dict[str, float]) -> list[str]:
-    """Four bullets: the windows richest in the section's phrases, in the order they were said."""
-    decay: dict[str, float] = {}
-    units = _units(words, lo, hi)
-    chosen: list[tuple[int, int]] = []
-    for _ in range(N_BULLETS):
-        score = [weights.get(w.norm, 0.0) * decay.get(w.norm, 1.0) for w in words[lo:hi]]
-        prefix = [0.0]
-        for value in score:
-            prefix.append(prefix[-1] + value)
-        free = [u for u in units if all(u[1] <= a or u[0] >= b for a, b in chosen)] or units
-        best = max(free, key=lambda u: (_unit_score(words, u, lo, prefix), -u[0], -u[1]))
-        chosen.append(best)
-        for w in words[best[0] : best[1]]:
-            decay[w.norm] = 0.3
-    bullets = []
-    for start, end in sorted(chosen):
-        bullets.append(_clean([w.raw for w in words[start:end]], [w.norm for w in words[start:end]]))
-    return bullets
+def _pieces(units: Sequence[Unit]) -> list[str]:
+    """Four bullets from a section too short to offer four sentences: its words in four even pieces."""
+    words = [w for u in units for w in u.words]
+    n = len(words)
+    cuts = [min(k * n // N_BULLETS, n - 1) for k in range(N_BULLETS)]
+    pieces = [words[lo : max(hi, lo + 1)] for lo, hi in zip(cuts, [*cuts[1:], n], strict=True)]
+    return [bullet_text(Unit(tuple(piece), 0.0, 0.0)) for piece in pieces]
 
 
-def _unit_score(words: Sequence[Word], unit: tuple[int, int], lo: int, prefix: Sequence[float]) -> float:
-    start, end = unit
-    score = (prefix[end - lo] - prefix[start - lo]) / math.sqrt(end - start)
-    if start == lo or words[start].norm in _CLAUSE_BREAK or words[start - 1].ends_sentence:
-        score += 0.5
-    if end == len(words) or words[end].norm in _CLAUSE_BREAK or words[end - 1].ends_sentence:
-        score += 0.3
-    return score
-
-
-def _clean(raws: list[str], norms: list[str]) -> str:
-    """A window of spoken words as a bullet: fillers trimmed, capitalized, ending in a period."""
-    a, b = 0, len(raws)
-    while b - a > 6 and norms[a] in _LEAD_TRIM:
-        a += 1
-    while b - a > 6 and norms[b - 1] in STOP_WORDS:
-        b -= 1
-    text = " ".join(raws[a:b]).strip(" ,;:-")
-    text = text[:1].upper() + text[1:]
-    return text if text.endswith((".", "?", "!")) else text + "."
+def key_phrases(
+    units: Sequence[Unit],
+    vectors: np.ndarray,
+    phrases: Sequence[Phrase],
+    phrase_vectors: np.ndarray,
+    said: Sequence[int],
+    taken: Sequence[str],
+) -> list[str]:
+    """Three distinct tags: the candidate phrases said in the section that are nearest to what it is about."""
+    norms = [norm(w) for u in units for w in u.words]
+    here = set(pairwise(norms)) | {(w,) for w in norms}
+    relevance = tag_relevance(phrase_vectors, said, centroid(vectors))
+    picks = pick_tags(phrases, phrase_vectors, relevance, N_SECTION_TOPICS, lambda p: p in here)
+    rest = [display(phrases[i]) for i in np.argsort(-relevance, kind="stable")]
+    return list(dict.fromkeys([*picks, *rest, *taken, *PADDING]))[:N_SECTION_TOPICS]

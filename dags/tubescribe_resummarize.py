@@ -29,7 +29,8 @@ from tubescribe.orchestration import tasks
 def tubescribe_resummarize():
     batches = tasks.select_loaded()
     summaries = tasks.summarize.expand(batch=batches)
-    tasks.report(tasks.load.expand(batch=summaries))
+    vectors = tasks.embed.expand(batch=summaries)
+    tasks.report(tasks.load.expand(batch=vectors))
 
 
 tubescribe_resummarize()

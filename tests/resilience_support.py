@@ -76,9 +76,9 @@ def fresh_env(mp: pytest.MonkeyPatch, home: Path, **env: str) -> Settings:
 
 
 def run_batch(settings: Settings, batch: list[str]) -> dict[str, list[str]]:
-    """Download, transcribe, summarize and load one batch, as the DAG's mapped tasks do."""
+    """Download, transcribe, summarize, embed and load one batch, as the DAG's mapped tasks do."""
     done = pipeline.summarize(settings, pipeline.transcribe(settings, pipeline.download(settings, batch)))
-    return pipeline.load(settings, done)
+    return pipeline.load(settings, pipeline.embed(settings, done))
 
 
 def ingest(settings: Settings, urls: list[str], *, retry_permanent: bool = True) -> dict[str, list[str]]:

@@ -17,8 +17,10 @@ import pytest
 
 from catalog_records import make_failure, make_transcript, make_video
 from tubescribe.catalog.load import load_videos
+from tubescribe.pipeline.steps import embed
 from tubescribe.records import Segment, StageRun, Transcript, Video
 from tubescribe.settings import Settings
+from tubescribe.stages.embed import embedding_key, get_embedder
 from tubescribe.stages.summarize import summary_key
 from tubescribe.stages.summarize.local.summarizer import LocalSummarizer
 from tubescribe.store import Store
@@ -124,7 +126,11 @@ def build_sample_catalog(settings: Settings) -> dict[str, Transcript]:
     broken = video_of("zig").model_copy(update={"video_id": "broken", "title": "A video that would not download"})
     store.save_video(broken)
     store.save_failure(make_failure("broken", message="HTTP 404", at=WHEN))
-    load_videos(settings, [*SAMPLE_IDS, "broken"], TKEY, summary_key(summarizer))
+    # Embedded as the DAG's embed task does, so searches by meaning find them too.
+    embed(settings, list(SAMPLE_IDS))
+    embedder = get_embedder(settings)
+    keys = embedding_key(embedder) if embedder else None
+    load_videos(settings, [*SAMPLE_IDS, "broken"], TKEY, summary_key(summarizer), keys)
     return transcripts
 
 

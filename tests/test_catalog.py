@@ -135,6 +135,23 @@ SQL_PARAMS: dict[str, dict[str, Any]] = {
         ],
     },
     "load/summary_lists": {"summary_ids": ["v1-k"]},
+    "load/embeddings": {
+        "rows": [
+            {
+                "video_id": "v1",
+                "model": "local/m",
+                "kind": "chunk",
+                "idx": 0,
+                "start_s": 0.0,
+                "end_s": 8.0,
+                "text": "hello world",
+                "embedding": [0.6, 0.8],
+                "created_at": NOW,
+            }
+        ],
+        "model": "local/m",
+        "video_ids": ["v1"],
+    },
     "migrations/record": {"version": 999, "name": "999_test", "checksum": "0" * 16, "now": NOW},
     "queries/landed": {"video_ids": ["v1", "v2"]},
     "upgrade/rename_video_ids": {"old": "v1", "new": "generic-feed-v1"},

@@ -16,7 +16,7 @@ from tubescribe.settings import OVERRIDES
 
 DAG_FILES = sorted(airflow_env.dags_folder().glob("*.py"))
 OVERRIDDEN = {override.name for override in OVERRIDES}
-STAGES = ["discover", "download", "transcribe", "summarize", "load", "report"]
+STAGES = ["discover", "download", "transcribe", "summarize", "embed", "load", "report"]
 
 
 @pytest.fixture(scope="module")
@@ -33,6 +33,7 @@ def test_dag_files_import_without_errors(dagbag) -> None:
         "tubescribe_nightly",
         "tubescribe_resummarize",
         "tubescribe_retranscribe",
+        "tubescribe_embed",
         "tubescribe_maintenance",
     }
 
@@ -131,7 +132,7 @@ def test_dag_files_stay_wiring(path: Path) -> None:
 
 def test_resummarize_never_downloads_or_transcribes(dagbag) -> None:
     task_ids = {t.task_id for t in dagbag.dags["tubescribe_resummarize"].tasks}
-    assert task_ids == {"select_loaded", "summarize", "load", "report"}
+    assert task_ids == {"select_loaded", "summarize", "embed", "load", "report"}
 
 
 def test_a_backfill_cannot_starve_the_nightly_run(dagbag) -> None:

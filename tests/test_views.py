@@ -83,8 +83,9 @@ def test_every_table_opens_in_plain_duckdb(sample: Settings) -> None:
     tables = rows(sample, "SELECT table_name FROM duckdb_tables() WHERE schema_name = 'main'")
     for (table,) in tables:
         rows(sample, f"SELECT * FROM {table} LIMIT 1")
-    # The ten of the summary path, replaced_transcripts, stage_runs, the four search tables, schema_migrations.
-    assert len(tables) == 17
+    # The ten of the summary path, replaced_transcripts, embeddings, stage_runs, the four search tables,
+    # schema_migrations.
+    assert len(tables) == 18
 
 
 @pytest.mark.parametrize("name", ANALYTICS)

@@ -113,6 +113,30 @@ class CaptionCheck(Record):
     checked_at: datetime
 
 
+class EmbeddedPassage(Record):
+    """One embedded text of a video: a ~30-s chunk of its transcript, or a section of its summary."""
+
+    kind: str  # chunk or section
+    idx: int
+    start_s: float | None
+    end_s: float | None
+    text: str
+
+
+class Embeddings(Record):
+    """A video's passages and their vectors under one embedding model (`vectors`: base64 float32 rows)."""
+
+    video_id: str
+    model: str  # backend/model, e.g. local/multilingual-e5-small-q4
+    dim: int
+    transcript_key: str  # what was embedded: a changed transcript or summary makes these stale
+    summary_key: str | None
+    passages: tuple[EmbeddedPassage, ...]
+    vectors: str
+    created_at: datetime
+    elapsed_s: float
+
+
 class Failure(Record):
     """Why a video stopped at a stage; cleared when the stage later succeeds."""
 

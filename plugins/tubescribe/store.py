@@ -25,7 +25,17 @@ from pydantic import BaseModel, ValidationError
 
 # Blobs and the atomic writers are imported from here by callers that predate blobs.py.
 from tubescribe.blobs import Blobs, UnsafePathError, atomic_path, inside, write_bytes, write_text
-from tubescribe.records import VIDEO_ID_RE, CaptionCheck, Failure, RunSkips, StageRun, SummaryRecord, Transcript, Video
+from tubescribe.records import (
+    VIDEO_ID_RE,
+    CaptionCheck,
+    Embeddings,
+    Failure,
+    RunSkips,
+    StageRun,
+    SummaryRecord,
+    Transcript,
+    Video,
+)
 from tubescribe.settings import Settings
 
 __all__ = ["Accepted", "Blobs", "Store", "StoredFile", "UnsafePathError", "atomic_path", "write_bytes", "write_text"]
@@ -153,6 +163,12 @@ class Store:
         listed = self.blobs.glob(self._key(video_id, "transcript-*.json"))
         valid = [t for t in (self._read(item.key, Transcript) for item in listed) if t is not None and wanted(t)]
         return max(valid, key=lambda t: t.transcribed_at) if valid else None
+
+    def save_embeddings(self, record: Embeddings, key: str) -> str:
+        return self._write(self._key(record.video_id, f"embeddings-{key}.json"), record)
+
+    def embeddings(self, video_id: str, key: str) -> Embeddings | None:
+        return self._read(self._key(video_id, f"embeddings-{key}.json"), Embeddings)
 
     def save_caption_check(self, check: CaptionCheck) -> str:
         return self._write(self._key(check.video_id, "captions.json"), check)

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 from tubescribe.catalog.connection import retry_conflicts, writer
 from tubescribe.catalog.search import refresh_index
 from tubescribe.catalog.sql import run_sql, transaction
-from tubescribe.records import CaptionCheck, Failure, StageRun, SummaryRecord, Transcript, Video
+from tubescribe.records import CaptionCheck, Embeddings, Failure, StageRun, SummaryRecord, Transcript, Video
 from tubescribe.settings import Settings
 from tubescribe.store import Accepted, Store, StoredFile
 from tubescribe.text import public_url
@@ -34,11 +34,18 @@ class LoadResult:
     pending: tuple[str, ...]
 
 
-def load_videos(settings: Settings, video_ids: list[str], accepted: Accepted | str, summary_key: str) -> LoadResult:
-    """Upsert the given videos, their transcripts and summaries into the catalog.
+def load_videos(
+    settings: Settings,
+    video_ids: list[str],
+    accepted: Accepted | str,
+    summary_key: str,
+    embedding_key: str | None = None,
+) -> LoadResult:
+    """Upsert the given videos, their transcripts, summaries and (with `embedding_key`) embeddings.
 
     `accepted` says which transcript to load (pipeline.steps.accepted_transcripts; a Whisper key alone
-    means Whisper's with those settings, else the newest).
+    means Whisper's with those settings, else the newest). Embeddings are loaded only when they were
+    made from that transcript.
     """
     store = Store(settings)
     batch = Batch()
@@ -58,6 +65,9 @@ def load_videos(settings: Settings, video_ids: list[str], accepted: Accepted | s
         summary = store.summary(video_id, summary_key)
         if transcript is not None:
             batch.add_transcript(transcript, store.caption_check(video_id))
+            embedded = store.embeddings(video_id, embedding_key) if embedding_key else None
+            if embedded is not None and embedded.transcript_key == transcript.settings_key:
+                batch.add_embeddings(embedded)
         if summary is not None:
             batch.add_summary(summary, f"{video_id}-{summary_key}")
         if failure is not None and failure.kind in ("deferred", "blocked"):
@@ -104,6 +114,8 @@ class Batch:
     transcripts: list[Row] = field(default_factory=list)
     segments: list[Row] = field(default_factory=list)
     summaries: list[Row] = field(default_factory=list)
+    embeddings: list[Row] = field(default_factory=list)
+    embedded: dict[str, list[str]] = field(default_factory=dict)  # model -> videos whose embeddings are replaced
     parts: dict[str, list[Row]] = field(
         default_factory=lambda: {"sections": [], "bullets": [], "section_topics": [], "tags": [], "general_topics": []}
     )
@@ -161,6 +173,25 @@ class Batch:
         self.segments += [
             {"video_id": transcript.video_id, "idx": s.idx, "start_s": s.start_s, "end_s": s.end_s, "text": s.text}
             for s in transcript.segments
+        ]
+
+    def add_embeddings(self, record: Embeddings) -> None:
+        """A video's passages and vectors under one model, replacing that model's earlier ones."""
+        import base64
+
+        import numpy as np
+
+        vectors = np.frombuffer(base64.b64decode(record.vectors), dtype="<f4").reshape(len(record.passages), -1)
+        self.embedded.setdefault(record.model, []).append(record.video_id)
+        self.embeddings += [
+            {
+                "video_id": record.video_id,
+                "model": record.model,
+                **passage.model_dump(),
+                "embedding": [round(float(x), 6) for x in vector],
+                "created_at": record.created_at,
+            }
+            for passage, vector in zip(record.passages, vectors, strict=True)
         ]
 
     def add_summary(self, record: SummaryRecord, summary_id: str) -> None:
@@ -233,6 +264,9 @@ def write_batch(con: duckdb.DuckDBPyConnection, batch: Batch, now: datetime, max
         parts = {name: json_rows(rows) for name, rows in batch.parts.items()}
         run_sql(con, "load/summaries", {"rows": json_rows(batch.summaries), "summary_ids": summary_ids, **parts})
         run_sql(con, "load/summary_lists", {"summary_ids": summary_ids})  # their list columns, from the parts
+    for model, video_ids in batch.embedded.items():
+        rows = json_rows([row for row in batch.embeddings if row["model"] == model])
+        run_sql(con, "load/embeddings", {"rows": rows, "model": model, "video_ids": video_ids})
     if batch.videos:
         videos = json_rows(list(batch.videos.values()))
         run_sql(con, "load/videos", {"rows": videos, "now": now, "max_attempts": max_attempts})

@@ -8,6 +8,7 @@ transaction, so search never lags the catalog and a load costs what its own vide
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -65,9 +66,29 @@ def refresh_index(con: duckdb.DuckDBPyConnection, video_ids: Sequence[str] | Non
         run_sql(con, "search/merge", {"format": INDEX_FORMAT})
 
 
+MODES = ("keyword", "semantic", "hybrid")
+# Reciprocal rank fusion's constant (Cormack et al.): a hit's share is 1 / (RRF_K + rank).
+RRF_K = 60
+# Each list brings this many times the hits asked for into the fusion, so a hit ranked low in one list
+# but high in the other can still come out on top.
+FUSION_DEPTH = 3
+# A keyword hit and a semantic passage of the same video this close in time are the same moment.
+SAME_MOMENT_S = 30.0
+
+
+@dataclass(frozen=True)
+class Question:
+    """What to search for: the words, and (for semantic and hybrid) the words' vector under `model`."""
+
+    text: str
+    mode: str = "keyword"
+    vector: Sequence[float] | None = None
+    model: str | None = None
+
+
 def search(
     settings: Settings,
-    text: str,
+    text: str | Question,
     *,
     channel: str | None = None,
     since: date | None = None,
@@ -75,18 +96,19 @@ def search(
     timeout_s: float = DEFAULT_TIMEOUT_S,
 ) -> list[Hit]:
     """The best `limit` hits for `text`, best first, on a fresh sandboxed read-only connection."""
-    if not text.strip():
+    question = text if isinstance(text, Question) else Question(text)
+    if not question.text.strip():
         raise SearchError('give some words to search for, e.g. `tubescribe search "borrow checker"`')
     try:
         with sandboxed(settings) as con:
-            return search_on(con, text, channel=channel, since=since, limit=limit, timeout_s=timeout_s)
+            return search_on(con, question, channel=channel, since=since, limit=limit, timeout_s=timeout_s)
     except SandboxError as exc:
         raise SearchError(str(exc)) from None
 
 
 def search_on(
     con: duckdb.DuckDBPyConnection,
-    text: str,
+    text: str | Question,
     *,
     channel: str | None = None,
     since: date | None = None,
@@ -94,6 +116,26 @@ def search_on(
     timeout_s: float = DEFAULT_TIMEOUT_S,
 ) -> list[Hit]:
     """`search` on an open sandboxed connection (one per many searches, e.g. in a server)."""
+    question = text if isinstance(text, Question) else Question(text)
+    if question.mode not in MODES:
+        raise SearchError(f"search mode {question.mode!r}: choose one of {', '.join(MODES)}")
+    if question.mode == "keyword":
+        return _keyword(con, question.text, channel=channel, since=since, limit=limit, timeout_s=timeout_s)
+    if question.vector is None or question.model is None:
+        raise SearchError(f"a {question.mode} search needs the question's embedding")
+    if question.mode == "semantic":
+        return _semantic(con, question, channel=channel, since=since, limit=limit, timeout_s=timeout_s)
+    depth = limit * FUSION_DEPTH
+    params = {"query": question.text, "channel": channel, "since": since, "limit": depth}
+    _, rows = execute_named(con, "search/hits", params, timeout_s)
+    complete = frozenset(i for i, row in enumerate(rows) if holds_every_word(row[5], question.text))
+    meanings = _semantic(con, question, channel=channel, since=since, limit=depth, timeout_s=timeout_s, strict=False)
+    return fuse(_hits(rows, question.text), meanings, limit, complete)
+
+
+def _keyword(
+    con: duckdb.DuckDBPyConnection, text: str, *, channel: str | None, since: date | None, limit: int, timeout_s: float
+) -> list[Hit]:
     params = {"query": text, "channel": channel, "since": since, "limit": limit}
     _, rows = execute_named(con, "search/hits", params, timeout_s)
     # Without an index there are no hits; only then is it worth a second statement to say why (on
@@ -102,6 +144,38 @@ def search_on(
         _, [(ready,)] = execute_named(con, "search/index_ready", {"format": INDEX_FORMAT}, timeout_s)
         if not ready:
             raise SearchError("the catalog has no search index yet; every load builds it: run `tubescribe ingest`")
+    return _hits(rows, text)
+
+
+def _semantic(
+    con: duckdb.DuckDBPyConnection,
+    question: Question,
+    *,
+    channel: str | None,
+    since: date | None,
+    limit: int,
+    timeout_s: float,
+    strict: bool = True,
+) -> list[Hit]:
+    params = {
+        "vector": [float(x) for x in question.vector or ()],
+        "model": question.model,
+        "channel": channel,
+        "since": since,
+        "limit": limit,
+    }
+    _, rows = execute_named(con, "search/semantic", params, timeout_s)
+    if not rows and strict:
+        _, [(embedded,)] = execute_named(con, "search/embedded", {"model": question.model}, timeout_s)
+        if not embedded:
+            raise SearchError(
+                f"the catalog holds no embeddings of {question.model} yet: run `tubescribe embed` "
+                "(new videos are embedded as they land)"
+            )
+    return _hits(rows, question.text)
+
+
+def _hits(rows: list[tuple], text: str) -> list[Hit]:
     return [
         Hit(
             video_id=video_id,
@@ -115,6 +189,41 @@ def search_on(
         )
         for video_id, title, channel_title, kind, start_s, doc, url, extractor, score in rows
     ]
+
+
+def fuse(words: list[Hit], meanings: list[Hit], limit: int, complete: frozenset[int] = frozenset()) -> list[Hit]:
+    """Keyword and semantic hits ranked together, best first.
+
+    Keyword hits that hold every word of the query (`complete`, by position in `words`) come first, in
+    BM25's order: a search for words that are there finds them as keyword search does. The rest are
+    ranked by reciprocal rank fusion of the two lists. A semantic passage at the same moment as a
+    keyword hit (same video, within SAME_MOMENT_S) adds its share to the nearest such hit instead of
+    being shown twice: the keyword hit keeps its exact second and the words it matched.
+    """
+    scores = {i: 1 / (RRF_K + rank) for i, rank in enumerate(range(1, len(words) + 1))}
+    alone: list[tuple[float, int, Hit]] = []
+    for rank, hit in enumerate(meanings, start=1):
+        share = 1 / (RRF_K + rank)
+        near = [
+            (abs(w.start_s - hit.start_s), i)
+            for i, w in enumerate(words)
+            if w.video_id == hit.video_id and abs(w.start_s - hit.start_s) < SAME_MOMENT_S
+        ]
+        if near:
+            scores[min(near)[1]] += share
+        else:
+            alone.append((share, len(words) + rank, hit))
+    first = [(scores[i], i, words[i]) for i in sorted(complete)]
+    rest = [(score, i, words[i]) for i, score in scores.items() if i not in complete] + alone
+    rest.sort(key=lambda item: (-item[0], item[1]))
+    return [dataclasses.replace(hit, score=round(score, 6)) for score, _, hit in (first + rest)[:limit]]
+
+
+def holds_every_word(text: str, query: str) -> bool:
+    """Whether `text` holds each word of `query` (three letters or more, matched as match_pattern does)."""
+    words = {w[:5] for w in re.findall(r"\w+", query.lower()) if len(w) >= 3}
+    found = {m.group(1).lower()[:5] for m in re.finditer(r"\b(\w+)", text)}
+    return bool(words) and all(any(f.startswith(w) for f in found) for w in words)
 
 
 def moment_link(extractor: str, video_id: str, url: str, seconds: float) -> str:

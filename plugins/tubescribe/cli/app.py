@@ -67,6 +67,14 @@ class Format(StrEnum):
     json = "json"
 
 
+class SearchMode(StrEnum):
+    """How `search` matches: the words (BM25), their meaning (embeddings), or both fused."""
+
+    keyword = "keyword"
+    semantic = "semantic"
+    hybrid = "hybrid"
+
+
 class ExportFormat(StrEnum):
     parquet = "parquet"
     csv = "csv"
@@ -155,6 +163,21 @@ def retranscribe(
     raise typer.Exit(0 if run_retranscribe(settings, where, _out()) else 1)
 
 
+@app.command()
+def embed(
+    where: Annotated[
+        str | None, typer.Option(help="SQL filter over video_overview, e.g. \"channel = 'Fireship'\"")
+    ] = None,
+) -> None:
+    """Embed videos already in the catalog with the current embedding model (after changing it); new
+    videos are embedded as they land."""
+    from tubescribe.catalog.sandbox import valid_filter
+    from tubescribe.cli.runner import reembed
+
+    where = valid_filter(where) if where is not None else None
+    raise typer.Exit(0 if reembed(_settings(), where, _out()) else 1)
+
+
 def _sql_text(sql: str | None, file: Path | None) -> str:
     if file is not None:
         try:
@@ -193,20 +216,41 @@ def search(
     since: Annotated[datetime | None, typer.Option(formats=DATE, help="Only videos published on or after")] = None,
     limit: Annotated[int, typer.Option(min=1, help="At most this many hits")] = 10,
     fmt: Annotated[Format, typer.Option("--format", help="How to print the hits")] = Format.table,
+    mode: Annotated[
+        SearchMode, typer.Option(help="keyword (BM25), semantic (by meaning) or hybrid (both, fused)")
+    ] = SearchMode.hybrid,
 ) -> None:
-    """Full-text search (BM25): each hit links to the second it was said."""
+    """Search what was said, by words and by meaning: each hit links to the second it was said."""
     from tubescribe.catalog.search import Hit
-    from tubescribe.catalog.search import search as run_search
     from tubescribe.cli.terminal import print_hits, print_rows
+    from tubescribe.pipeline.retrieval import find
 
     first = since.date() if since else None
-    hits = run_search(_settings(), text, channel=channel, since=first, limit=limit)
+    hits = find(_settings(), text, mode=mode.value, channel=channel, since=first, limit=limit)
     if fmt is Format.csv:
         # A hit's fields as columns, through the one CSV writer `query` uses.
         columns = [field.name for field in dataclasses.fields(Hit)]
         print_rows(_out(), columns, [[dataclasses.astuple(hit) for hit in hits]], fmt.value)
     else:
         print_hits(_out(), hits, text, fmt.value)
+
+
+@app.command()
+def ask(
+    question: Annotated[str, typer.Argument(help="A question about what the catalog's videos say")],
+    channel: Annotated[str | None, typer.Option(help="Only this channel (id, URL, or part of its title)")] = None,
+    since: Annotated[datetime | None, typer.Option(formats=DATE, help="Only videos published on or after")] = None,
+    offline: Annotated[bool, typer.Option(help="Only the best passages, even with an LLM configured")] = False,
+    fmt: Annotated[Format, typer.Option("--format", help="table (text) or json")] = Format.table,
+) -> None:
+    """Answer from the catalog with an LLM (OPENAI_API_KEY or OPENAI_BASE_URL), every claim citing its moment;
+    without one, the passages that answer best, with their links."""
+    from tubescribe.cli.terminal import print_answer
+    from tubescribe.pipeline.ask import ask as run_ask
+
+    first = since.date() if since else None
+    answer = run_ask(_settings(), question, channel=channel, since=first, offline=offline)
+    print_answer(_out(), answer, fmt.value)
 
 
 @app.command()

@@ -1,4 +1,4 @@
-"""`tubescribe ingest`, `resummarize`, `retranscribe`, `demo`: run the real DAGs (here or on Airflow), with progress."""
+"""The commands that run a DAG (ingest, resummarize, retranscribe, embed, demo), here or on Airflow, with progress."""
 
 from __future__ import annotations
 
@@ -67,11 +67,18 @@ def retranscribe(settings: Settings, where: str | None, console: Console) -> boo
     )
 
 
+def reembed(settings: Settings, where: str | None, console: Console) -> bool:
+    """Embed catalogued videos again with the current embedding model through the embed DAG."""
+    console.print(f"embedding with {settings.embeddings} in {escape(_destination(settings))}")
+    return run(settings, "tubescribe_embed", {"where": where}, console, nothing="no loaded video matched --where")
+
+
 # The stages whose progress a DAG's run shows, in the order a video goes through them.
 STAGES = {
-    "tubescribe_backfill": ("download", "transcribe", "summarize", "load"),
-    "tubescribe_resummarize": ("summarize", "load"),
-    "tubescribe_retranscribe": ("download", "transcribe", "summarize", "load"),
+    "tubescribe_backfill": ("download", "transcribe", "summarize", "embed", "load"),
+    "tubescribe_resummarize": ("summarize", "embed", "load"),
+    "tubescribe_retranscribe": ("download", "transcribe", "summarize", "embed", "load"),
+    "tubescribe_embed": ("embed", "load"),
 }
 
 

@@ -180,6 +180,33 @@ def print_hits(out: Console, hits: Sequence[Any], query: str, fmt: str) -> None:
     out.print(table)
 
 
+def print_answer(out: Console, answer: Any, fmt: str) -> None:
+    """An answer from `ask` (ask.Answer): the cited text and its sources, or (no LLM) the best passages; or JSON."""
+    from dataclasses import asdict
+
+    from tubescribe.pipeline.ask import cite
+
+    if fmt == "json":
+        out.file.write(json.dumps(json_value(asdict(answer)), ensure_ascii=False, indent=1) + "\n")
+        return
+    if not answer.passages:
+        print_line(out, "nothing in the catalog matches ", repr(answer.question))
+        return
+    if answer.text is not None:
+        print_line(out, answer.text)
+        print_line(out, Text(f"\nsources ({answer.model}):", style="cyan"))
+        for hit in answer.cited:
+            print_line(out, "  ", cite(hit))
+        return
+    print_line(
+        out,
+        Text("no LLM configured (set OPENAI_API_KEY or OPENAI_BASE_URL): the passages that answer best", style="dim"),
+    )
+    for rank, hit in enumerate(answer.passages, start=1):
+        print_line(out, f"{rank}. ", cite(hit))
+        print_line(out, "   ", hit.snippet)
+
+
 def print_video(out: Console, detail: Any) -> None:
     """One video (query.VideoDetail): metadata, newest summary's sections, topics, transcript opening."""
     video = detail.video

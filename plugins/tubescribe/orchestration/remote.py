@@ -32,7 +32,7 @@ from tubescribe.text import clean_text
 FINISHED = ("success", "failed")
 # Tasks whose return value lists the video ids of their batch; `load` returns what landed and what did not.
 PASSES_IDS = {"discover_urls": "discover", "discover_registered": "discover", "select_loaded": "select"}
-STAGES = ("download", "transcribe", "summarize")
+STAGES = ("download", "transcribe", "summarize", "embed")
 
 
 class RemoteError(TubescribeError):

@@ -39,12 +39,14 @@ TRANSCRIBE_QUEUE = "transcribe"
 
 # Time limits. Listing a channel is a few requests; a batch of downloads with politeness pauses can be
 # long; transcribing a batch of hour-long videos on CPU is the longest; summaries wait on an LLM with
-# its own per-request timeout and retries; loading and reporting touch only local data.
+# its own per-request timeout and retries; embedding a batch takes seconds locally (a server may be
+# slower); loading and reporting touch only local data.
 DISCOVER_TIMEOUT = timedelta(minutes=30)
 SELECT_TIMEOUT = timedelta(minutes=10)
 DOWNLOAD_TIMEOUT = timedelta(hours=2)
 TRANSCRIBE_TIMEOUT = timedelta(hours=6)
 SUMMARIZE_TIMEOUT = timedelta(hours=1)
+EMBED_TIMEOUT = timedelta(hours=1)
 LOAD_TIMEOUT = timedelta(minutes=30)
 REPORT_TIMEOUT = timedelta(minutes=5)
 
@@ -129,6 +131,11 @@ def transcribe(batch: list[str], params: dict[str, Any] | None = None, run_id: s
 @task(**TASK_RETRIES, queue=DEFAULT_QUEUE, execution_timeout=SUMMARIZE_TIMEOUT)
 def summarize(batch: list[str], params: dict[str, Any] | None = None, run_id: str | None = None) -> list[str]:
     return pipeline.summarize(pipeline.settings_from_params(params), batch, run_id)
+
+
+@task(**TASK_RETRIES, queue=DEFAULT_QUEUE, execution_timeout=EMBED_TIMEOUT)
+def embed(batch: list[str], params: dict[str, Any] | None = None, run_id: str | None = None) -> list[str]:
+    return pipeline.embed(pipeline.settings_from_params(params), batch, run_id)
 
 
 @task(**TASK_RETRIES, pool=CATALOG_POOL, queue=DEFAULT_QUEUE, execution_timeout=LOAD_TIMEOUT)

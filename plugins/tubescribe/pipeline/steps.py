@@ -11,7 +11,8 @@ from __future__ import annotations
 import contextlib
 import logging
 import math
-from datetime import date
+import time
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -332,12 +333,70 @@ def summarize(settings: Settings, video_ids: list[str], run_id: str | None = Non
     )
 
 
+def embed(settings: Settings, video_ids: list[str], run_id: str | None = None) -> list[str]:
+    """Embed each video's transcript chunks and summary sections, unless this model already embedded
+    exactly these (a changed transcript or summary is embedded again). Nothing to do when embeddings are off."""
+    import base64
+
+    from tubescribe.records import EmbeddedPassage, Embeddings
+    from tubescribe.stages.embed import embedding_key, get_embedder, model_name
+    from tubescribe.stages.embed.chunks import summary_sections, transcript_chunks
+    from tubescribe.stages.summarize import get_summarizer, summary_key
+
+    embedder = get_embedder(settings)
+    if embedder is None:
+        return video_ids
+    ekey, skey, accepted = (
+        embedding_key(embedder),
+        summary_key(get_summarizer(settings)),
+        accepted_transcripts(settings),
+    )
+
+    def work(store: Store, video_id: str) -> Outcome | None:
+        transcript = store.find_transcript(video_id, accepted)
+        if transcript is None:
+            raise LookupError(f"{video_id} has no transcript")
+        summary = store.summary(video_id, skey)
+        done = store.embeddings(video_id, ekey)
+        made_from = (transcript.settings_key, skey if summary else None)
+        if done and (done.transcript_key, done.summary_key) == made_from:
+            return None
+        passages = transcript_chunks(transcript) + (summary_sections(summary) if summary else [])
+        started = time.perf_counter()
+        vectors = embedder.passages([p.text for p in passages])
+        store.save_embeddings(
+            Embeddings(
+                video_id=video_id,
+                model=model_name(embedder),
+                dim=int(vectors.shape[1]) if len(passages) else 0,
+                transcript_key=made_from[0],
+                summary_key=made_from[1],
+                passages=tuple(EmbeddedPassage(**vars(p)) for p in passages),
+                vectors=base64.b64encode(vectors.astype("<f4").tobytes()).decode("ascii"),
+                created_at=datetime.now(UTC),
+                elapsed_s=round(time.perf_counter() - started, 3),
+            ),
+            ekey,
+        )
+        return Outcome(f"{len(passages)} passages", audio_s=transcript.audio_duration_s, model=model_name(embedder))
+
+    return run_stage(settings, video_ids, "embed", work, run_id=run_id)
+
+
 def load(settings: Settings, video_ids: list[str]) -> dict[str, list[str]]:
     """Write the batch into the catalog (the only task that writes it)."""
     from tubescribe.catalog.load import load_videos
+    from tubescribe.stages.embed import embedding_key, get_embedder
     from tubescribe.stages.summarize import get_summarizer, summary_key
 
-    result = load_videos(settings, video_ids, accepted_transcripts(settings), summary_key(get_summarizer(settings)))
+    embedder = get_embedder(settings)
+    result = load_videos(
+        settings,
+        video_ids,
+        accepted_transcripts(settings),
+        summary_key(get_summarizer(settings)),
+        embedding_key(embedder) if embedder else None,
+    )
     for video_id in result.loaded:
         progress.emit(video_id, "load", "done", "in the catalog")
     return {"loaded": list(result.loaded), "failed": list(result.failed), "pending": list(result.pending)}

@@ -92,6 +92,7 @@ class ChatClient:
         max_delay_s: float,
         chunk_tokens: int,
         sleep: Callable[[float], None] = time.sleep,
+        plain: bool = False,
     ) -> None:
         self.settings = settings
         self.model = settings.openai_model
@@ -100,7 +101,8 @@ class ChatClient:
         self.max_delay_s = max_delay_s
         self.chunk_tokens = chunk_tokens  # only named in the advice of a ContextLengthError
         self._sleep = sleep
-        self._format = 0  # index into FORMATS; only ever moves forward
+        # Index into FORMATS; only ever moves forward. Plain text (`ask`'s answers) asks for no JSON at all.
+        self._format = len(FORMATS) - 1 if plain else 0
         self._client: openai.OpenAI | None = None
 
     def complete(self, messages: list[prompt.Message], label: str, tally: Tally) -> str:

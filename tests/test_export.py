@@ -22,7 +22,9 @@ REPO = Path(__file__).resolve().parents[1]
 EXPORT_SQL = sorted(p.stem for p in (REPO / "sql" / "export").glob("*.sql"))
 TABLES = [
     "channels",
+    "embeddings",
     "general_topics",
+    "replaced_transcripts",
     "section_bullets",
     "section_topics",
     "segments",
@@ -33,6 +35,7 @@ TABLES = [
     "transcripts",
     "videos",
 ]
+EMPTY_IN_SAMPLE = {"replaced_transcripts"}  # no transcript of the sample catalog was ever replaced
 SRT_CUE = re.compile(r"(\d+)\n(\d\d:\d\d:\d\d,\d\d\d) --> (\d\d:\d\d:\d\d,\d\d\d)\n([^\n]+)\n")
 VTT_CUE = re.compile(r"(\d\d:\d\d:\d\d\.\d\d\d) --> (\d\d:\d\d:\d\d\.\d\d\d)\n([^\n]+)\n")
 
@@ -81,7 +84,7 @@ def test_tables_round_trip(settings_: Settings, tmp_path: Path, fmt: str) -> Non
             con.execute(f"CREATE TEMP TABLE back_{table} AS SELECT * FROM main.{table} LIMIT 0")
             con.execute(f"COPY back_{table} FROM '{tmp_path / f'{table}.{fmt}'}' {READ_BACK[fmt]}")
             original = table_rows(con, f"main.{table}")
-            assert original, table
+            assert original or table in EMPTY_IN_SAMPLE, table
             assert table_rows(con, f"back_{table}") == original, table
 
 

@@ -17,7 +17,15 @@ import numpy as np
 from tubescribe.contract import N_BULLETS, N_SECTION_TOPICS, N_SECTIONS
 from tubescribe.records import SectionSpan, Transcript
 from tubescribe.stages.summarize.local.lexicon import BOILERPLATE
-from tubescribe.stages.summarize.local.phrases import Phrase, display, norm, pick_tags, tag_relevance
+from tubescribe.stages.summarize.local.phrases import (
+    Phrase,
+    candidates,
+    count_phrases,
+    display,
+    norm,
+    pick_tags,
+    tag_relevance,
+)
 from tubescribe.stages.summarize.local.rank import centroid, mmr, reference
 from tubescribe.stages.summarize.local.units import MIN_WORDS, Unit, bullet_text
 
@@ -97,12 +105,12 @@ def key_phrases(
     phrases: Sequence[Phrase],
     phrase_vectors: np.ndarray,
     said: Sequence[int],
-    taken: Sequence[str],
 ) -> list[str]:
     """Three distinct tags: the candidate phrases said in the section that are nearest to what it is about."""
     norms = [norm(w) for u in units for w in u.words]
     here = set(pairwise(norms)) | {(w,) for w in norms}
     relevance = tag_relevance(phrase_vectors, said, centroid(vectors))
     picks = pick_tags(phrases, phrase_vectors, relevance, N_SECTION_TOPICS, lambda p: p in here)
-    rest = [display(phrases[i]) for i in np.argsort(-relevance, kind="stable")]
-    return list(dict.fromkeys([*picks, *rest, *taken, *PADDING]))[:N_SECTION_TOPICS]
+    # Short of candidates said here (a very short talk), a section takes what else it says, never another's.
+    rest = [display(p) for p in candidates(count_phrases(norms))]
+    return list(dict.fromkeys([*picks, *rest, *PADDING]))[:N_SECTION_TOPICS]

@@ -24,6 +24,7 @@ import numpy as np
 
 from tubescribe.contract import N_SECTIONS, N_TOPICS, dump_summary, parse_summary
 from tubescribe.records import SummaryRecord, Transcript, Video
+from tubescribe.stages.embed import EmbedError
 from tubescribe.stages.embed.local import LocalEmbedder
 from tubescribe.stages.summarize.base import SummarizeError, summary_record
 from tubescribe.stages.summarize.local.fields import general_topics
@@ -54,6 +55,12 @@ class LocalSummarizer:
 
     def summarize(self, video: Video, transcript: Transcript) -> SummaryRecord:
         """Summarize one transcript into a contract-valid SummaryRecord."""
+        try:
+            return self._summarize(video, transcript)
+        except EmbedError as exc:  # the model cannot load here: say so as the summarizer's failure, of its kind
+            raise SummarizeError(f"the local summarizer needs its embedding model: {exc}", kind=exc.kind) from None
+
+    def _summarize(self, video: Video, transcript: Transcript) -> SummaryRecord:
         began = time.perf_counter()
         units = _enough_units(spoken_units(transcript.segments))
         if not units:
@@ -73,7 +80,7 @@ class LocalSummarizer:
         parts = split_sections(vectors)
         sections = []
         for number, (lo, hi) in enumerate(parts, 1):
-            keys = key_phrases(units[lo:hi], vectors[lo:hi], phrases, phrase_vectors, said, topics)
+            keys = key_phrases(units[lo:hi], vectors[lo:hi], phrases, phrase_vectors, said)
             sections.append(
                 {
                     "title": f"Section {number}: " + " and ".join(keys[:2]),

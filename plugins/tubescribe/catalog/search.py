@@ -128,9 +128,9 @@ def search_on(
     depth = limit * FUSION_DEPTH
     params = {"query": question.text, "channel": channel, "since": since, "limit": depth}
     _, rows = execute_named(con, "search/hits", params, timeout_s)
-    complete = frozenset(i for i, row in enumerate(rows) if holds_every_word(row[5], question.text))
+    words_first = any(holds_every_word(row[5], question.text) for row in rows)
     meanings = _semantic(con, question, channel=channel, since=since, limit=depth, timeout_s=timeout_s, strict=False)
-    return fuse(_hits(rows, question.text), meanings, limit, complete)
+    return fuse(_hits(rows, question.text), meanings, limit, words_first)
 
 
 def _keyword(
@@ -191,14 +191,14 @@ def _hits(rows: list[tuple], text: str) -> list[Hit]:
     ]
 
 
-def fuse(words: list[Hit], meanings: list[Hit], limit: int, complete: frozenset[int] = frozenset()) -> list[Hit]:
-    """Keyword and semantic hits ranked together, best first.
+def fuse(words: list[Hit], meanings: list[Hit], limit: int, words_first: bool = False) -> list[Hit]:
+    """Keyword and semantic hits ranked together, best first, by reciprocal rank fusion.
 
-    Keyword hits that hold every word of the query (`complete`, by position in `words`) come first, in
-    BM25's order: a search for words that are there finds them as keyword search does. The rest are
-    ranked by reciprocal rank fusion of the two lists. A semantic passage at the same moment as a
-    keyword hit (same video, within SAME_MOMENT_S) adds its share to the nearest such hit instead of
-    being shown twice: the keyword hit keeps its exact second and the words it matched.
+    A semantic passage at the same moment as a keyword hit (same video, within SAME_MOMENT_S) adds its
+    share to the nearest such hit instead of being shown twice: the keyword hit keeps its exact second
+    and the words it matched. With `words_first` (the words typed are there), the keyword hits keep
+    BM25's order ahead of the passages found by meaning alone, so such a search finds what keyword
+    search finds, first.
     """
     scores = {i: 1 / (RRF_K + rank) for i, rank in enumerate(range(1, len(words) + 1))}
     alone: list[tuple[float, int, Hit]] = []
@@ -213,10 +213,12 @@ def fuse(words: list[Hit], meanings: list[Hit], limit: int, complete: frozenset[
             scores[min(near)[1]] += share
         else:
             alone.append((share, len(words) + rank, hit))
-    first = [(scores[i], i, words[i]) for i in sorted(complete)]
-    rest = [(score, i, words[i]) for i, score in scores.items() if i not in complete] + alone
-    rest.sort(key=lambda item: (-item[0], item[1]))
-    return [dataclasses.replace(hit, score=round(score, 6)) for score, _, hit in (first + rest)[:limit]]
+    matched = [(score, i, words[i]) for i, score in scores.items()]
+    if words_first:
+        ranked = matched + sorted(alone, key=lambda item: (-item[0], item[1]))
+    else:
+        ranked = sorted(matched + alone, key=lambda item: (-item[0], item[1]))
+    return [dataclasses.replace(hit, score=round(score, 6)) for score, _, hit in ranked[:limit]]
 
 
 def holds_every_word(text: str, query: str) -> bool:

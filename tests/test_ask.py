@@ -4,11 +4,13 @@ server on loopback; without an LLM, the best passages with their links."""
 from __future__ import annotations
 
 import json
+import os
 import re
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+
 from cli_support import tubescribe
 from fake_openai import FakeOpenAI, Request, completion
 from sample_catalog import build_sample_catalog
@@ -33,15 +35,8 @@ def llm(home: str, openai_env: None, openai_server: FakeOpenAI, monkeypatch: pyt
     return openai_server
 
 
-def llm_home(llm: FakeOpenAI) -> str:
-    import os
-
-    return os.environ["TUBESCRIBE_HOME"]
-
-
 def _llm_env(llm: FakeOpenAI) -> dict[str, str]:
-    import os
-
+    """The scripted server and its key, for a `tubescribe` subprocess."""
     return {"OPENAI_BASE_URL": llm.base_url, "OPENAI_API_KEY": os.environ["OPENAI_API_KEY"]}
 
 
@@ -61,8 +56,8 @@ def test_an_answer_cites_each_claim_as_a_moment_link(llm: FakeOpenAI) -> None:
     assert result.model == "openai/gpt-4o-mini" and result.dropped == 0
     assert [hit.video_id for hit in result.cited] == ["rust"]
     link = result.cited[0].link
-    assert result.text is not None and result.text.count(f"](http") == 2
-    assert f"[Rust in 100 Seconds @ " in result.text and link in result.text
+    assert result.text is not None and result.text.count("](http") == 2
+    assert "[Rust in 100 Seconds @ " in result.text and link in result.text
     assert re.search(r"#t=\d+\)", result.text)  # the moment, to the second
     # The model saw only the retrieved passages, and was told to answer from them alone.
     [request] = llm.chat_requests()
@@ -109,24 +104,24 @@ def test_without_an_llm_the_answer_is_the_best_passages(home: str, monkeypatch: 
     assert "no LLM configured" in out.stdout and "[Rust in 100 Seconds @ " in out.stdout
 
 
-def test_ask_prints_json_with_the_answer_and_its_sources(llm: FakeOpenAI) -> None:
+def test_ask_prints_json_with_the_answer_and_its_sources(llm: FakeOpenAI, home: str) -> None:
     def answer(request: Request):  # type: ignore[no-untyped-def]
         rust = next(n for n, title in _passages(request).items() if title.startswith("Rust"))
         return completion(f"Rust frees memory when its owner goes out of scope [{rust}].")
 
     llm.script(answer)
-    out = tubescribe(Path(llm_home(llm)), "ask", QUESTION, "--format", "json", env=_llm_env(llm))
+    out = tubescribe(Path(home), "ask", QUESTION, "--format", "json", env=_llm_env(llm))
     assert out.returncode == 0, out.stderr
     data = json.loads(out.stdout)
     assert data["cited"][0]["video_id"] == "rust" and data["cited"][0]["link"] in data["text"]
 
 
-def test_a_hostile_answer_is_printed_as_text(llm: FakeOpenAI) -> None:
+def test_a_hostile_answer_is_printed_as_text(llm: FakeOpenAI, home: str) -> None:
     def answer(request: Request):  # type: ignore[no-untyped-def]
         rust = next(n for n, title in _passages(request).items() if title.startswith("Rust"))
         return completion(f"[bold red]Rust[/] \x1b[31mowns memory\x1b[0m [{rust}].")
 
     llm.script(answer)
-    out = tubescribe(Path(llm_home(llm)), "ask", QUESTION, env=_llm_env(llm))
+    out = tubescribe(Path(home), "ask", QUESTION, env=_llm_env(llm))
     assert out.returncode == 0, out.stderr
     assert "\x1b[31m" not in out.stdout and "[bold red]Rust[/]" in out.stdout

@@ -18,7 +18,7 @@ import pytest
 from catalog_records import make_failure, make_transcript, make_video
 from tubescribe.catalog.load import load_videos
 from tubescribe.pipeline.steps import embed
-from tubescribe.records import Segment, StageRun, Transcript, Video
+from tubescribe.records import Embeddings, Segment, StageRun, SummaryRecord, Transcript, Video
 from tubescribe.settings import Settings
 from tubescribe.stages.embed import embedding_key, get_embedder
 from tubescribe.stages.summarize import summary_key
@@ -89,10 +89,19 @@ def video_of(name: str) -> Video:
     )
 
 
+# What the real summarizer and embedder made of the sample, kept for the rest of the test session: both
+# are deterministic, and each takes seconds (the embedding model), which a dozen test modules building
+# this catalog would pay a dozen times.
+_SUMMARIES: dict[str, SummaryRecord] = {}
+_EMBEDDINGS: dict[tuple[str, str], Embeddings] = {}
+
+
 def build_sample_catalog(settings: Settings) -> dict[str, Transcript]:
     """Load the five sample videos and one failed video; return the transcripts by video id."""
     store = Store(settings)
     summarizer = LocalSummarizer()
+    embedder = get_embedder(settings)
+    ekey = embedding_key(embedder) if embedder else None
     transcripts = {}
     for name in ("zig", "rust", "react", "typescript_fireship", "localized_deployment"):
         video = video_of(name)
@@ -109,7 +118,11 @@ def build_sample_catalog(settings: Settings) -> dict[str, Transcript]:
         )
         store.save_video(video)
         store.save_transcript(transcript)
-        store.save_summary(summarizer.summarize(video, transcript), summary_key(summarizer))
+        if video.video_id not in _SUMMARIES:
+            _SUMMARIES[video.video_id] = summarizer.summarize(video, transcript)
+        store.save_summary(_SUMMARIES[video.video_id], summary_key(summarizer))
+        if ekey and (video.video_id, ekey) in _EMBEDDINGS:
+            store.save_embeddings(_EMBEDDINGS[video.video_id, ekey], ekey)
         store.save_stage_run(
             StageRun(
                 video_id=video.video_id,
@@ -126,11 +139,14 @@ def build_sample_catalog(settings: Settings) -> dict[str, Transcript]:
     broken = video_of("zig").model_copy(update={"video_id": "broken", "title": "A video that would not download"})
     store.save_video(broken)
     store.save_failure(make_failure("broken", message="HTTP 404", at=WHEN))
-    # Embedded as the DAG's embed task does, so searches by meaning find them too.
+    # Embedded as the DAG's embed task does (which skips what is embedded already), so searches by
+    # meaning find them too.
     embed(settings, list(SAMPLE_IDS))
-    embedder = get_embedder(settings)
-    keys = embedding_key(embedder) if embedder else None
-    load_videos(settings, [*SAMPLE_IDS, "broken"], TKEY, summary_key(summarizer), keys)
+    for video_id in SAMPLE_IDS if ekey else ():
+        made = store.embeddings(video_id, ekey)
+        if made is not None:
+            _EMBEDDINGS.setdefault((video_id, ekey), made)
+    load_videos(settings, [*SAMPLE_IDS, "broken"], TKEY, summary_key(summarizer), ekey)
     return transcripts
 
 

@@ -69,14 +69,14 @@ def test_every_stage_leaves_its_timing_in_the_catalog(ingested: Settings) -> Non
         by_run = con.execute("SELECT stage, videos FROM stage_timings_by_run ORDER BY stage").fetchall()
     rust, react = (feed_item_id(ingested.extra["feed"], guid) for guid in ("rust", "react"))
     assert {(v, stage) for v, stage, *_ in rows} == {
-        (v, stage) for v in (rust, react) for stage in ("download", "transcribe", "summarize")
+        (v, stage) for v in (rust, react) for stage in ("download", "transcribe", "summarize", "embed")
     }
     assert all(
         run_id.startswith("manual__") and seconds > 0 and status == "done" for _, _, run_id, seconds, _, status in rows
     )
     transcribe_audio = {v: audio for v, stage, _, _, audio, _ in rows if stage == "transcribe"}
     assert transcribe_audio[rust] > 100
-    assert by_run == [("download", 2), ("summarize", 2), ("transcribe", 2)]
+    assert by_run == [("download", 2), ("embed", 2), ("summarize", 2), ("transcribe", 2)]
 
 
 def test_rerun_is_idempotent_and_redoes_no_work(ingested: Settings, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -90,7 +90,7 @@ def test_rerun_is_idempotent_and_redoes_no_work(ingested: Settings, monkeypatch:
 
     assert counts(ingested.catalog_path) == ingested.extra["counts"]
     with duckdb.connect(str(ingested.catalog_path), read_only=True) as con:
-        assert con.execute("SELECT count(*) FROM stage_runs").fetchone()[0] == 6, "skipped work is not timed"
+        assert con.execute("SELECT count(*) FROM stage_runs").fetchone()[0] == 8, "skipped work is not timed"
     after = {p: p.stat().st_mtime_ns for p in before}
     assert after == before, "a rerun rewrote media or artifacts"
     with duckdb.connect(str(ingested.catalog_path), read_only=True) as con:

@@ -263,7 +263,7 @@ def test_search_sql_runs_on_an_empty_catalog(tmp_path: Path, name: str) -> None:
         apply_schema(con)
         refresh_index(con)
         params = {"query": "rust", "channel": None, "since": None, "limit": 5, "format": INDEX_FORMAT}
-        params |= {"all": True, "video_ids": [], "vector": [0.1] * 384, "model": "local/m"}
+        params |= {"all": True, "video_ids": [], "vector": "[" + ", ".join(["0.1"] * 384) + "]", "model": "local/m"}
         rows = run_sql(con, f"search/{name}", params)
     # index_ready is true once built; refresh ends with an INSERT (its count), postings_stats counts rows.
     expected = {"index_ready": [(True,)], "merge": [(1,)], "postings_stats": [(0, 0)], "embedded": [(False,)]}

@@ -1,8 +1,8 @@
--- Passages nearest in meaning to $vector (the question, embedded by $model), best first, shaped like
+-- Passages nearest in meaning to $vector (the question embedded by $model, as JSON text), best first, shaped like
 -- hits.sql's rows. Vectors are L2-normalized, so the inner product is the cosine. Brute force over the
 -- model's rows (BENCHMARKS.md says what it costs); $channel and $since filter as in hits.sql.
 WITH nearest AS (
-    SELECT video_id, kind, start_s, text, list_inner_product(embedding, CAST($vector AS FLOAT[])) AS score
+    SELECT video_id, kind, start_s, text, list_inner_product(embedding, CAST(CAST($vector AS VARCHAR) AS FLOAT[])) AS score
     FROM embeddings
     WHERE model = $model
     ORDER BY score DESC

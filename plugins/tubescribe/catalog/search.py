@@ -9,6 +9,7 @@ transaction, so search never lags the catalog and a load costs what its own vide
 from __future__ import annotations
 
 import dataclasses
+import json
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -158,7 +159,8 @@ def _semantic(
     strict: bool = True,
 ) -> list[Hit]:
     params = {
-        "vector": [float(x) for x in question.vector or ()],
+        # As JSON text: DuckDB converts a bound list of 384 floats in about 40 ms, its text in under 1 ms.
+        "vector": json.dumps([float(x) for x in question.vector or ()]),
         "model": question.model,
         "channel": channel,
         "since": since,

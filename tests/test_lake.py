@@ -119,6 +119,17 @@ def test_search_on_the_lake_gives_the_embedded_catalogs_hits(both: tuple[Setting
         assert search(lake, query, limit=20) == hits, query
 
 
+def test_search_by_meaning_on_the_lake_gives_the_embedded_catalogs_hits(both: tuple[Settings, Settings]) -> None:
+    from tubescribe.pipeline.retrieval import find
+
+    embedded, lake = both
+    for question in ("a language that keeps memory safe without a collector", "user interfaces made of components"):
+        for mode in ("semantic", "hybrid"):
+            hits = find(embedded, question, mode=mode, limit=10)
+            assert hits and hits[0].video_id in ("rust", "react"), (question, mode)
+            assert find(lake, question, mode=mode, limit=10) == hits, (question, mode)
+
+
 def test_the_lake_holds_what_the_embedded_catalog_holds(both: tuple[Settings, Settings]) -> None:
     embedded, lake = both
     for table in TABLES:

@@ -418,7 +418,8 @@ def test_exports_read_the_lake(lake: Settings, tmp_path: Path) -> None:
     stage(Store(lake), "rust")
     load_videos(lake, ["rust"], TKEY, "k1")
     written = export_tables(lake, tmp_path / "tables", "parquet")
-    assert sorted(p.stem for p in written) == sorted([*TABLES, "stage_runs"])
+    # Every table, the empty ones too (nothing here was embedded or replaced a transcript).
+    assert sorted(p.stem for p in written) == sorted([*TABLES, "stage_runs", "embeddings", "replaced_transcripts"])
     videos = duckdb.sql(f"SELECT video_id FROM '{tmp_path / 'tables' / 'videos.parquet'}'").fetchall()
     assert videos == [("rust",)]
     pages = export_pages(lake, tmp_path / "pages", subtitles="srt", markdown=True)

@@ -325,11 +325,12 @@ def test_an_ingest_in_a_pipe_prints_plain_lines_per_finished_stage(tmp_path: Pat
     lines = done.stdout.splitlines()
     assert f"✓ discover   {rust}  Rust in 100 Seconds" in lines
     assert any(line.startswith(f"✗ download   {react}  ") and "404" in line for line in lines), done.stdout
-    for stage in ("download", "transcribe", "summarize", "load"):
+    for stage in ("download", "transcribe", "summarize", "embed", "load"):
         assert sum(line.startswith(f"✓ {stage:<10} {rust}  ") for line in lines) == 1, done.stdout
     # The video lost at download is not counted against the later stages.
     assert (
-        "download 2/2 (1 done, 1 failed); transcribe 1/1 (1 done); summarize 1/1 (1 done); load 1/1 (1 done)"
+        "download 2/2 (1 done, 1 failed); transcribe 1/1 (1 done); summarize 1/1 (1 done); embed 1/1 (1 done); "
+        "load 1/1 (1 done)"
         in done.stdout
     ), done.stdout
 

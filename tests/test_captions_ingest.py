@@ -104,6 +104,15 @@ def test_caption_words_are_the_creators_and_seconds_are_kept(server: FeedServer,
     assert any(round(s, 3) != round(s) for s in starts)  # milliseconds, not whole seconds
 
 
+def test_show_says_a_transcript_came_from_captions(server: FeedServer, settings: Settings) -> None:
+    from cli_support import tubescribe
+
+    ingest(settings, [server.feed_url])
+    zig, rust = (tubescribe(settings.home, "show", _id(server, guid)) for guid in ("zig", "rust"))
+    assert zig.returncode == 0 and "transcript from the platform's uploaded captions (en)" in zig.stdout
+    assert rust.returncode == 0 and "captions" not in rust.stdout.split("transcript (")[0]
+
+
 def test_a_second_run_is_settled_and_requests_nothing_more(server: FeedServer, settings: Settings) -> None:
     ingest(settings, [server.feed_url])
     before = len(server.requests)

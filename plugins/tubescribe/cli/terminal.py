@@ -219,6 +219,9 @@ def print_video(out: Console, detail: Any) -> None:
     )
     if video.get("failed_stage"):
         print_line(out, safe(f"failed at {video['failed_stage']}: {video['error_message']}", "red"))
+    if video.get("transcript_source") == "captions":
+        source = f"{video.get('caption_kind')} captions ({video.get('transcript_language') or 'language unknown'})"
+        print_line(out, safe(f"transcript from the platform's {source}", "dim"))
     if video.get("introduction"):
         print_line(out, "\n", video["introduction"], "\n")
     for _idx, title, start_s, end_s, bullets, topics in detail.sections:

@@ -158,6 +158,18 @@ SQL_PARAMS: dict[str, dict[str, Any]] = {
     "queries/video": {"video_id": "v1"},
     "queries/video_sections": {"video_id": "v1"},
     "queries/video_transcript": {"video_id": "v1"},
+    "browse/newest_videos": {"channel_id": None, "limit": 25, "offset": 0},
+    "browse/video_count": {"channel_id": "c1"},
+    "browse/weekly_videos": {"weeks": 26},
+    "browse/topic_months": {"months": 12, "topics": 5},
+    "browse/failures": {"limit": 10},
+    "browse/video": {"video_id": "v1"},
+    "browse/video_general": {"video_id": "v1"},
+    "browse/video_segments": {"video_id": "v1"},
+    "browse/video_tags": {"video_id": "v1"},
+    "browse/topics": {"limit": 25, "offset": 0},
+    "browse/topic_trends": {"topics": ["rust", "memory"]},
+    "browse/topic_videos": {"topic": "rust", "limit": 25, "offset": 25},
 }
 
 

@@ -296,6 +296,45 @@ def show(video_id: str) -> None:
 
 
 @app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Address to listen on (loopback by default: only this machine)")] = (
+        "127.0.0.1"
+    ),
+    port: Annotated[int, typer.Option(min=1, max=65535, help="Port to listen on")] = 8765,
+) -> None:
+    """Browse the catalog in a web browser (read-only): channels, videos, search, topics and SQL."""
+    import ipaddress
+    import socket
+
+    import uvicorn
+
+    from tubescribe.cli.terminal import print_line
+    from tubescribe.web.app import create_app
+
+    settings = _settings()
+    try:  # a clear message for a port in use, before uvicorn's own log line
+        with socket.create_server((host, port)):
+            pass
+    except OSError as exc:
+        print_line(_err(), f"error: cannot listen on {host}:{port}: {exc.strerror}; pass another --port or --host")
+        raise typer.Exit(1) from None
+    try:
+        loopback = ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        loopback = host == "localhost"
+    if not loopback:
+        print_line(
+            _err(),
+            f"warning: the browser has no login of its own; anyone who can reach {host}:{port} can read the catalog. "
+            "Put it behind a proxy that authenticates, or open it in Airflow's UI (docs/browser.md).",
+        )
+    shown = "localhost" if loopback and ":" not in host else host
+    print_line(_out(), f"serving {settings.catalog_path if settings.catalog_url is None else 'the lake catalog'} "
+               f"at http://{shown}:{port}/ (Ctrl-C stops)")  # fmt: skip
+    uvicorn.run(create_app(lambda: settings), host=host, port=port, log_level="info")
+
+
+@app.command()
 def demo(
     summarizer: Summarizer = None,
 ) -> None:

@@ -30,7 +30,7 @@ class TubescribePlugin(AirflowPlugin):
     # A relative href: Airflow resolves it against its base URL, so a deployment under a sub-path works.
     external_views = [  # noqa: RUF012
         {
-            "name": "Catalog",
+            "name": "tubescribe catalog",
             "href": f"{PREFIX.lstrip('/')}/",
             "destination": "nav",
             "category": "browse",

@@ -227,5 +227,9 @@ def demo(settings: Settings, console: Console) -> bool:
     columns, table = run_named(settings, "queries/general_topic_mix")
     terminal.print_rows(console, columns, [table], "table")
     if rows:
-        terminal.print_line(console, f"\nThe catalog is {_destination(settings)}; try `tubescribe show {rows[0][0]}`.")
+        terminal.print_line(
+            console,
+            f"\nThe catalog is {_destination(settings)}; try `tubescribe show {rows[0][0]}`, "
+            "or browse it with `tubescribe serve`.",
+        )
     return ok

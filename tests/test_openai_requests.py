@@ -9,7 +9,7 @@ import pytest
 
 from fake_openai import FakeOpenAI, Reply, completion, error
 from openai_support import EXAMPLES, VALID, VALID_2, broken_summary, short, summarizer, transcript, video
-from tubescribe.contract import json_schema, parse_summary
+from tubescribe.contract import inlined_schema, parse_summary
 from tubescribe.records import SummaryRecord
 from tubescribe.stages.summarize.openai import prompt
 from tubescribe.stages.summarize.openai.client import ContextLengthError, SummaryRefusedError, TruncatedAnswerError
@@ -25,8 +25,11 @@ def test_request_carries_the_schema_and_the_delimited_transcript(tmp_path: Path,
     assert request.body["model"] == "fake-model"
     assert request.body["response_format"] == {
         "type": "json_schema",
-        "json_schema": {"name": "video_summary", "schema": json_schema(), "strict": False},
+        "json_schema": {"name": "video_summary", "schema": inlined_schema(), "strict": False},
     }
+    # Converters of local servers follow $ref loosely or not at all: the schema goes with its definitions inlined.
+    sent = json.dumps(request.body["response_format"])
+    assert "$ref" not in sent and "$defs" not in sent and '"minItems": 5' in sent
     system, user = request.messages
     assert system["role"] == "system" and system["content"].startswith(prompt.instruction())
     assert "untrusted" in system["content"] and "<transcript>" in system["content"]
@@ -147,16 +150,21 @@ def test_rejected_json_schema_falls_back_to_json_object_for_good(tmp_path: Path,
     summary = summarizer(tmp_path, openai_server)
     summary.summarize(video(), short())
     summary.summarize(video(), short())
-    formats = [r.body.get("response_format", {}).get("type") for r in openai_server.chat_requests()]
-    assert formats == ["json_schema", "json_object", "json_object"]
+    formats = [r.body.get("response_format", {}) for r in openai_server.chat_requests()]
+    assert [f.get("type") for f in formats] == ["json_schema", "json_object", "json_object"]
+    assert formats[1]["schema"] == formats[2]["schema"] == inlined_schema()  # json_object with the schema
 
 
 def test_rejected_json_object_falls_back_to_plain(tmp_path: Path, openai_server: FakeOpenAI) -> None:
     openai_server.script(
         error(400, "Unknown field json_schema"),
+        error(400, "schema is not supported in response_format"),
         error(400, "response_format is not supported by this model"),
         completion(f"```\n{json.dumps(VALID)}\n```"),
     )
     record = summarizer(tmp_path, openai_server).summarize(video(), short())
-    third = openai_server.chat_requests()[2]
-    assert "response_format" not in third.body and json.loads(record.raw_json) == VALID
+    sent = [r.body.get("response_format") for r in openai_server.chat_requests()]
+    assert [f and (f["type"], "schema" in f) for f in sent] == [
+        ("json_schema", False), ("json_object", True), ("json_object", False), None,
+    ]  # fmt: skip
+    assert json.loads(record.raw_json) == VALID

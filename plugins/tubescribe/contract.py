@@ -138,6 +138,29 @@ def json_schema() -> dict[str, Any]:
     return schema
 
 
+def inlined_schema() -> dict[str, Any]:
+    """`json_schema()` with every `$ref` replaced by the definition it names and no `$defs`.
+
+    What servers get: the grammar converters of local servers (llama.cpp's among them) follow `$ref`
+    loosely or not at all, and dropped the rules behind one (5 topics became 3). Every rule is kept.
+    """
+    schema = json_schema()
+    defs = schema.pop("$defs", {})
+
+    def inline(node: Any) -> Any:
+        if isinstance(node, dict):
+            ref = node.get("$ref")
+            if isinstance(ref, str) and ref.startswith("#/$defs/"):
+                merged = {**defs[ref.removeprefix("#/$defs/")], **{k: v for k, v in node.items() if k != "$ref"}}
+                return inline(merged)
+            return {key: inline(value) for key, value in node.items()}
+        if isinstance(node, list):
+            return [inline(item) for item in node]
+        return node
+
+    return dict(inline(schema))
+
+
 def parse_summary(data: str | bytes | dict[str, Any]) -> Summary:
     """Validate a summary given as JSON text or a parsed object; raise ContractError naming each broken rule."""
     try:

@@ -117,6 +117,7 @@ class Settings:
     openai_timeout_s: float = 120.0
     openai_max_attempts: int = 4
     openai_chunk_tokens: int = 6000
+    openai_context_tokens: int = 0  # the model's context window; 0: ask the server (/v1/models, or its errors)
     batch_size: int = 8
     max_attempts: int = 5
     stage_retries: int = 2
@@ -168,6 +169,7 @@ class Settings:
             openai_timeout_s=_float("TUBESCRIBE_OPENAI_TIMEOUT_S", 120.0),
             openai_max_attempts=_int("TUBESCRIBE_OPENAI_MAX_ATTEMPTS", 4),
             openai_chunk_tokens=_int("TUBESCRIBE_OPENAI_CHUNK_TOKENS", 6000),
+            openai_context_tokens=_int("TUBESCRIBE_OPENAI_CONTEXT_TOKENS", 0),
             batch_size=_int("TUBESCRIBE_BATCH_SIZE", 8),
             max_attempts=_int("TUBESCRIBE_MAX_ATTEMPTS", 5),
             stage_retries=_int("TUBESCRIBE_STAGE_RETRIES", 2),
@@ -222,6 +224,8 @@ class Settings:
             raise SettingsError("TUBESCRIBE_OPENAI_MAX_ATTEMPTS must be at least 1")
         if self.openai_chunk_tokens < 500:
             raise SettingsError("TUBESCRIBE_OPENAI_CHUNK_TOKENS must be at least 500")
+        if self.openai_context_tokens and self.openai_context_tokens < 1024:
+            raise SettingsError("TUBESCRIBE_OPENAI_CONTEXT_TOKENS must be 0 (ask the server) or at least 1024")
         if self.max_attempts < 1 or self.platform_concurrency < 1 or self.stage_retries < 0:
             raise SettingsError("max attempts and platform concurrency must be at least 1, stage retries at least 0")
         if self.cookies_file is not None and not self.cookies_file.is_file():

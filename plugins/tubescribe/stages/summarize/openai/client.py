@@ -1,7 +1,8 @@
 """One chat completion from an OpenAI-compatible server: retries, structured-output negotiation, its errors as ours.
 
 The SDK's own retries are off (`max_retries=0`) so there is one cap on attempts, ours. A server that
-rejects structured output is asked again in the next format of `FORMATS`, for good. What the server
+rejects a form of structured output is asked again in the next of `forms.FORMS`, for good, and what it
+takes (and its context window) is remembered for the server + model (`forms.Memory`). What the server
 said is turned into our errors here, each with its kind; which server and key is `endpoint.py`'s, and
 what the answer means is `summarizer.py`'s.
 """
@@ -21,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 from tubescribe.errors import Kind
 from tubescribe.settings import Settings
 from tubescribe.stages.summarize.base import SummarizeError
-from tubescribe.stages.summarize.openai import prompt
+from tubescribe.stages.summarize.openai import forms, prompt
 from tubescribe.stages.summarize.openai.endpoint import (
     CONNECTION_ID,
     DEFAULT_BASE_URL,
@@ -35,8 +36,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-# Tried in order when a server rejects structured output; the first it accepts is kept.
-FORMATS = ("json_schema", "json_object", "plain")
+FORMS = forms.FORMS
 RETRYABLE_STATUS = frozenset({408, 409, 429})
 NOT_A_COMPLETION = (
     "answered with something that is not a chat completion: is the base URL an OpenAI-compatible "
@@ -45,7 +45,6 @@ NOT_A_COMPLETION = (
 _CONTEXT_RE = re.compile(
     r"context[ _-]?(length|window)|maximum context|too many tokens|prompt is too long", re.IGNORECASE
 )
-_FORMAT_RE = re.compile(r"response_format|json_schema|json_object|structured output", re.IGNORECASE)
 
 
 class SummaryRefusedError(SummarizeError):
@@ -55,7 +54,17 @@ class SummaryRefusedError(SummarizeError):
 
 
 class ContextLengthError(SummarizeError):
-    """The request does not fit the model's context window."""
+    """The request does not fit the model's context window (`window`: its size, when the server said)."""
+
+    kind = Kind.PERMANENT
+
+    def __init__(self, message: str, window: int | None = None) -> None:
+        super().__init__(message)
+        self.window = window
+
+
+class UnsupportedRequestError(SummarizeError):
+    """The server rejects the request as invalid in every form tubescribe can ask it: not worth a retry."""
 
     kind = Kind.PERMANENT
 
@@ -101,9 +110,13 @@ class ChatClient:
         self.max_delay_s = max_delay_s
         self.chunk_tokens = chunk_tokens  # only named in the advice of a ContextLengthError
         self._sleep = sleep
-        # Index into FORMATS; only ever moves forward. Plain text (`ask`'s answers) asks for no JSON at all.
-        self._format = len(FORMATS) - 1 if plain else 0
+        # Index into FORMS; only ever moves forward. Plain text (`ask`'s answers) asks for no JSON at all.
+        self.plain = plain
+        self._format = len(FORMS) - 1 if plain else 0
         self._client: openai.OpenAI | None = None
+        self._memory: forms.Memory | None = None
+        self._facts = forms.Facts()
+        self._asked_models = False
 
     def complete(self, messages: list[prompt.Message], label: str, tally: Tally) -> str:
         """The text of one chat completion, retrying transient failures up to `max_attempts` times."""
@@ -120,25 +133,40 @@ class ChatClient:
                 self.max_attempts,
                 self.model,
                 prompt.estimate_messages(messages),
-                FORMATS[self._format],
+                FORMS[self._format],
             )
             try:
                 completion = client.chat.completions.create(**self._request(messages))
             except openai.APIStatusError as exc:
-                if exc.status_code in (400, 422) and _is_context_error(exc):
+                message = _message(exc)
+                if exc.status_code in (400, 413, 422, 500) and _is_context_error(exc):
+                    window = forms.stated_window(message)
+                    if window is not None:
+                        self._learn(context_tokens=window)
+                    stated = f" of {window} tokens" if window else ""
                     raise ContextLengthError(
                         f"{label}: the request (~{prompt.estimate_messages(messages)} tokens) does not fit the "
-                        f"context window of {self.model}: lower chunk_tokens (now {self.chunk_tokens}) or set "
-                        "TUBESCRIBE_OPENAI_FEW_SHOT=false"
+                        f"context window{stated} of {self.model}: set TUBESCRIBE_OPENAI_CONTEXT_TOKENS to the "
+                        f"server's window, or lower chunk_tokens (TUBESCRIBE_OPENAI_CHUNK_TOKENS, now "
+                        f"{self.chunk_tokens})",
+                        window=window,
                     ) from None
-                # 422: some proxies (LiteLLM) use it, rather than 400, for parameters they do not support.
-                if exc.status_code in (400, 422) and _is_format_error(exc) and self._format < len(FORMATS) - 1:
-                    self._format += 1
-                    log.warning(
-                        "%s: server rejected structured output, falling back to %s", label, FORMATS[self._format]
-                    )
-                    attempt -= 1  # not a failed attempt: the same request, asked differently
-                    continue
+                # A form the server does not take is no transient failure, whatever the status says (400,
+                # 422 from proxies such as LiteLLM, 500 from llama-cpp-python): ask in the next form, for good.
+                if forms.rejects_form(exc.status_code, message, exc.param):
+                    if self._format < len(FORMS) - 1:
+                        rejected, self._format = FORMS[self._format], self._format + 1
+                        self._learn(form=FORMS[self._format])
+                        log.warning(
+                            "%s: %s does not take structured output as %s (HTTP %d), asking as %s from now on",
+                            label, self._where(), rejected, exc.status_code, FORMS[self._format],
+                        )  # fmt: skip
+                        attempt -= 1  # not a failed attempt: the same request, asked differently
+                        continue
+                    raise UnsupportedRequestError(
+                        f"{label}: {self._where()} rejects the request (HTTP {exc.status_code}) even without "
+                        f"structured output: {self._clean(message)}"
+                    ) from None
                 if not _is_retryable(exc):
                     raise self._status_error(exc, label) from None
                 failure, asked_wait = f"HTTP {exc.status_code}", _retry_after(exc.response)
@@ -162,11 +190,37 @@ class ChatClient:
 
     def _request(self, messages: list[prompt.Message]) -> dict[str, Any]:
         request: dict[str, Any] = {"model": self.model, "messages": messages}
-        if FORMATS[self._format] == "json_schema":
-            request["response_format"] = prompt.as_json_schema_format()
-        elif FORMATS[self._format] == "json_object":
-            request["response_format"] = {"type": "json_object"}
+        if (response_format := forms.response_format(FORMS[self._format])) is not None:
+            request["response_format"] = response_format
         return request
+
+    def context_window(self) -> int | None:
+        """The model's context window in tokens: TUBESCRIBE_OPENAI_CONTEXT_TOKENS, else what this server +
+        model is known to have, else what its `/v1/models` entry says (asked once); None when unknown."""
+        import openai
+
+        if self.settings.openai_context_tokens:
+            return self.settings.openai_context_tokens
+        client = self._connect()
+        if self._facts.context_tokens is None and not self._asked_models:
+            self._asked_models = True
+            try:
+                entries = [m for m in client.models.list().data if getattr(m, "id", None) == self.model]
+            except (openai.APIError, json.JSONDecodeError):
+                entries = []  # not every server lists its models; the window is then learned from an error
+            window = forms.listed_window(entries[0]) if entries else None
+            if window is not None:
+                self._learn(context_tokens=window)
+        return self._facts.context_tokens
+
+    def _learn(self, *, form: str | None = None, context_tokens: int | None = None) -> None:
+        """Remember a fact about this server + model, for this client and (through the store) every other."""
+        if form is not None:
+            self._facts.form = form
+        if context_tokens is not None:
+            self._facts.context_tokens = context_tokens
+        if self._memory is not None:
+            self._memory.save(self._facts)
 
     def _delay(self, attempt: int, asked_wait: float | None) -> float:
         """Seconds before the next attempt: the server's Retry-After when given, else exponential backoff."""
@@ -202,6 +256,10 @@ class ChatClient:
             self._client = openai.OpenAI(
                 api_key=key, base_url=base_url, max_retries=0, timeout=self.settings.openai_timeout_s
             )
+            self._memory = forms.Memory(self.settings, self._where(), self.model)
+            self._facts = self._memory.load()
+            if not self.plain and self._facts.form is not None:
+                self._format = FORMS.index(self._facts.form)
         return self._client
 
     def _where(self) -> str:
@@ -258,10 +316,6 @@ def _message(exc: openai.APIStatusError) -> str:
 
 def _is_context_error(exc: openai.APIStatusError) -> bool:
     return exc.code == "context_length_exceeded" or bool(_CONTEXT_RE.search(_message(exc)))
-
-
-def _is_format_error(exc: openai.APIStatusError) -> bool:
-    return exc.param == "response_format" or bool(_FORMAT_RE.search(_message(exc)))
 
 
 def _is_retryable(exc: openai.APIStatusError) -> bool:

@@ -232,12 +232,38 @@ def _data(text: str) -> str:
     return _DELIMITER_RE.sub(r"‹\1", text)
 
 
-def as_json_schema_format() -> dict[str, Any]:
-    """The structured-output request for the contract."""
-    # strict=False: OpenAI's strict mode rejects schemas using minItems/maxItems, pattern and
-    # minLength (all of which the contract needs), and other servers implement strict differently.
-    # Non-strict still steers the model with the full schema; `parse_summary` enforces every rule.
-    return {
-        "type": "json_schema",
-        "json_schema": {"name": "video_summary", "schema": json_schema(), "strict": False},
-    }
+@cache
+def placeholders() -> tuple[str, ...]:
+    """The example strings of the instruction's JSON template ("High level synopsis here", "Bullet point 1", ...),
+    reduced to their letters: a small model that copies them has written no summary. "Section 1" is left out:
+    every title starts that way."""
+    text = instruction()
+    start = text.index("{", text.index("template"))
+    template = text[start : text.index("\n}", start) + 2]  # the JSON template, up to its closing brace
+    values = [m.group(1) for m in re.finditer(r'"([^"]+)"(\s*:)?', template) if not m.group(2)]
+    return tuple(dict.fromkeys(_letters(v) for v in values if not re.fullmatch(r"Section \d", v)))
+
+
+def echoes(data: Any) -> list[str]:
+    """The strings of an answer that copy the template's placeholders ("Bullet point 3", "Topic1"), in order."""
+    found: list[str] = []
+
+    def visit(node: Any) -> None:
+        if isinstance(node, str):
+            letters = _letters(node)
+            # Short placeholders ("Topic1") only as the whole string; long ones also inside it.
+            if any(letters == p or (len(p) >= 15 and p in letters) for p in placeholders()):
+                found.append(node)
+        elif isinstance(node, dict):
+            for value in node.values():
+                visit(value)
+        elif isinstance(node, list):
+            for item in node:
+                visit(item)
+
+    visit(data)
+    return found
+
+
+def _letters(text: str) -> str:
+    return re.sub(r"[^a-z]", "", text.lower())

@@ -107,7 +107,10 @@ def _months(seen: set[date]) -> list[date]:
 def _polyline(values: dict[date, int], periods: list[date], peak: int, width: int, height: int) -> str:
     step = width / max(1, len(periods) - 1)
     pad = 2  # keeps the stroke inside the box at the top and bottom
-    return " ".join(
-        f"{round(i * step, 1)},{round(pad + (height - 2 * pad) * (1 - values.get(p, 0) / peak), 1)}"
+    points = [
+        (round(i * step, 1), round(pad + (height - 2 * pad) * (1 - values.get(p, 0) / peak), 1))
         for i, p in enumerate(periods)
-    )
+    ]
+    if len(points) == 1:  # one month: a level line across the box (a polyline of one point draws nothing)
+        points.append((float(width), points[0][1]))
+    return " ".join(f"{x},{y}" for x, y in points)

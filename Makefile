@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed
 # The demo keeps its catalog beside the checkout, away from a real ~/.tubescribe.
 DEMO_HOME ?= $(CURDIR)/.tubescribe
 
-.PHONY: install demo test test-fast check bench sample-channel clean cluster-up cluster-down
+.PHONY: install demo test test-fast check bench sample-channel screenshots clean cluster-up cluster-down
 
 install: $(STAMP)
 
@@ -19,6 +19,8 @@ $(STAMP): pyproject.toml
 demo: install
 	TUBESCRIBE_HOME=$(DEMO_HOME) $(BIN)/tubescribe demo
 
+# tests/test_browser.py drives Debian's headless Chromium and fails (it does not skip) without it:
+# `apt-get install chromium chromium-driver` (.ci/run installs both on CI; this target installs nothing).
 test: install
 	$(BIN)/python -m pytest
 
@@ -41,6 +43,10 @@ bench: install
 # Needs espeak-ng and ffmpeg (apt-get install espeak-ng ffmpeg); the outputs are committed.
 sample-channel:
 	scripts/make_sample_channel.sh
+
+# The README's screenshots of the catalog browser (docs/images/), from the sample catalog in headless Chromium.
+screenshots: install
+	$(BIN)/python scripts/screenshots.py
 
 # A loopback cluster (Postgres, Redis, an S3 store, Airflow with two Celery workers) in .cluster/;
 # `source .cluster/env` and `tubescribe ingest URL` runs on it. Installs postgresql/redis-server when missing.

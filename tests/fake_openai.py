@@ -2,7 +2,9 @@
 
 Script it with replies (or functions of the request that return one); it answers
 `POST /v1/chat/completions` with them in order, records every request, and answers 500 with a
-message saying so when the script runs out.
+message saying so when the script runs out. `GET /v1/models` is answered with the `models` entries
+when a test sets them (as vLLM or llama.cpp list theirs, window and all), else 404 like a
+server that lists none.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from typing import Any, Self
 import pytest
 
 CHAT_PATH = "/v1/chat/completions"
+MODELS_PATH = "/v1/models"
 
 
 @dataclass(frozen=True)
@@ -101,6 +104,8 @@ class FakeOpenAI:
 
     def __init__(self) -> None:
         self.requests: list[Request] = []
+        # The entries `GET /v1/models` lists (None: answered 404, as by a server without the endpoint).
+        self.models: list[dict[str, Any]] | None = None
         self._script: deque[Script] = deque()
         self._lock = threading.Lock()
         self._server: ThreadingHTTPServer | None = None
@@ -126,6 +131,9 @@ class FakeOpenAI:
 
     def chat_requests(self) -> list[Request]:
         return [r for r in self.requests if r.path == CHAT_PATH]
+
+    def models_requests(self) -> list[Request]:
+        return [r for r in self.requests if r.path == MODELS_PATH]
 
     def start(self) -> Self:
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), _handler_for(self))
@@ -154,6 +162,8 @@ class FakeOpenAI:
         with self._lock:
             self.requests.append(request)
             number = len(self.requests)
+            if request.method == "GET" and request.path == MODELS_PATH and self.models is not None:
+                return Reply(200, {"object": "list", "data": list(self.models)})
             if request.method != "POST" or request.path != CHAT_PATH:
                 return error(404, f"fake_openai serves only POST {CHAT_PATH}, not {request.method} {request.path}")
             if not self._script:

@@ -28,8 +28,6 @@ from tubescribe.catalog.load import load_videos
 from tubescribe.settings import Settings
 from tubescribe.store import Store
 
-# Chromium asks every site for /favicon.ico and logs the 404 as SEVERE; the app serves no icon (yet).
-FAVICON = ("/favicon.ico - Failed to load resource",)
 ESC = "\x1b"
 HOSTILE = f"<script>window.__pwned=1</script> [/dim] {ESC}[31m [b]"
 HOSTILE_SHOWN = "<script>window.__pwned=1</script> [/dim] \u241b[31m [b]"  # ESC as its picture, ␛
@@ -64,7 +62,7 @@ def open_page(driver: Chrome, url: str, shots: Path, name: str) -> str:
     driver.get_log("browser")  # what an earlier test left is that test's
     driver.get(url)
     assert driver.save_screenshot(str(shots / f"{name}.png"))
-    assert severe_console_errors(driver, FAVICON) == [], name
+    assert severe_console_errors(driver) == [], name
     return heading(driver)
 
 
@@ -122,7 +120,7 @@ def test_a_click_from_the_catalog_opens_the_video(browser: Chrome, site: str, tm
     assert browser.find_element(By.TAG_NAME, "h1").text == "Zig in 100 Seconds"
     assert browser.title == "Zig in 100 Seconds · tubescribe"
     assert browser.find_elements(By.CSS_SELECTOR, "#transcript li")
-    assert severe_console_errors(browser, FAVICON) == []
+    assert severe_console_errors(browser) == []
 
 
 def test_moments_of_a_media_file_open_it_at_their_second(browser: Chrome, site: str, tmp_path: Path) -> None:
@@ -182,7 +180,7 @@ def test_a_search_typed_into_the_quick_box(browser: Chrome, site: str, tmp_path:
     assert heading(browser) == "Search"
     check_hits(browser, {"memory", "safe"})
     browser.save_screenshot(str(tmp_path / "search-quick.png"))
-    assert severe_console_errors(browser, FAVICON) == []
+    assert severe_console_errors(browser) == []
 
 
 def test_a_search_typed_into_the_search_form(browser: Chrome, site: str, tmp_path: Path) -> None:
@@ -200,7 +198,7 @@ def test_a_search_typed_into_the_search_form(browser: Chrome, site: str, tmp_pat
         "garbage collector"
     )
     check_hits(browser, {"garbage", "collector"})
-    assert severe_console_errors(browser, FAVICON) == []
+    assert severe_console_errors(browser) == []
 
 
 def ask(driver: Chrome, question: str) -> None:
@@ -218,7 +216,7 @@ def test_sql_refuses_a_change_and_answers_a_question(browser: Chrome, site: str,
     assert "DROP refused" in refusal and "read-only" in refusal
     assert not browser.find_elements(By.ID, "result")
     browser.save_screenshot(str(tmp_path / "sql-refused.png"))
-    assert severe_console_errors(browser, (*FAVICON, "status of 400")) == []  # the refusal is a 400: logged
+    assert severe_console_errors(browser, ("status of 400",)) == []  # the refusal is a 400: logged
 
     question = "SELECT video_id, title FROM videos ORDER BY video_id"
     ask(browser, question)
@@ -236,7 +234,7 @@ def test_sql_refuses_a_change_and_answers_a_question(browser: Chrome, site: str,
         lines = response.read().decode().splitlines()
     assert lines[0] == "video_id,title" and "rust,Rust in 100 Seconds" in lines and len(lines) == 7
     browser.save_screenshot(str(tmp_path / "sql-result.png"))
-    assert severe_console_errors(browser, FAVICON) == []
+    assert severe_console_errors(browser) == []
 
 
 def test_a_hostile_title_is_shown_as_text(browser: Chrome, hostile_site: str, tmp_path: Path) -> None:
@@ -255,7 +253,7 @@ def test_a_hostile_title_is_shown_as_text(browser: Chrome, hostile_site: str, tm
         assert browser.execute_script("return typeof window.__pwned") == "undefined", name
         assert browser.execute_script("return document.scripts.length") == 0, name
         assert browser.save_screenshot(str(tmp_path / f"{name}.png"))
-        assert severe_console_errors(browser, FAVICON) == [], name
+        assert severe_console_errors(browser) == [], name
     # the page's title and heading say it literally too
     browser.get(hostile_site + "/videos/hostile")
     assert browser.find_element(By.TAG_NAME, "h1").text == HOSTILE_SHOWN

@@ -170,6 +170,7 @@ SQL_PARAMS: dict[str, dict[str, Any]] = {
     "browse/topics": {"limit": 25, "offset": 0},
     "browse/topic_trends": {"topics": ["rust", "memory"]},
     "browse/topic_videos": {"topic": "rust", "limit": 25, "offset": 25},
+    "browse/topic_video_count": {"topic": "rust"},
 }
 
 

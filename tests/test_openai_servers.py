@@ -137,11 +137,6 @@ FASTAPI_EXTRA_FORBIDDEN = Reply(422, {"detail": [{"type": "extra_forbidden", "lo
                                                   "msg": "Extra inputs are not permitted", "input": {}}]})  # fmt: skip
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="client.py _message: openai 3.x puts only the body's error.message into the exception's message, so "
-    "a bare-string error (LM Studio) or FastAPI's 422 `detail` reaches rejects_form as 'Error code: 400/422'",
-)
 @pytest.mark.parametrize(
     ("remembered_form", "replies", "expected"),
     [
@@ -284,11 +279,6 @@ def test_window_still_too_small_after_replanning_is_raised(tmp_path: Path, opena
     assert len(openai_server.chat_requests()) == 2 and openai_server.pending == 1  # planned again once only
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="client.py: llama-server's exceed_context_size_error ('exceeds the available context size', window "
-    "in the body's n_ctx) is not recognised as a context error, so nothing is re-planned",
-)
 def test_llama_server_context_size_error_replans(tmp_path: Path, openai_server: FakeOpenAI) -> None:
     # Older llama-server builds list only the trained window (n_ctx_train), far over the --ctx-size it runs with.
     openai_server.models = [model_entry(owned_by="llamacpp", meta={"n_ctx_train": 131072})]

@@ -199,6 +199,10 @@ def test_topics_and_a_topics_videos_page_too(many: TestClient) -> None:
     assert shown_videos(shared, "topic-videos") == [*ALPHA, *BETA][:25] and "32 videos" in shared
     assert pager(shared) == {"next": {"path": ["/topics/shared%20topic"], "page": ["2"]}}
     assert shown_videos(get(many, "/topics/shared%20topic?page=2"), "topic-videos") == [*ALPHA, *BETA, "hostile"][25:]
+    # Past the last page the topic still exists: the page says so rather than 404 "no video carries it".
+    assert "page 9 of 2" in get(many, "/topics/shared%20topic?page=9") or "past the last" in get(
+        many, "/topics/shared%20topic?page=9"
+    )
 
 
 def test_topics_with_signs_link_to_their_page(many: TestClient) -> None:

@@ -16,10 +16,12 @@ from typing import Any
 from urllib.parse import quote, urlencode, urlsplit
 
 from fastapi import FastAPI, Query, Request
+from fastapi.exception_handlers import http_exception_handler
 from fastapi.responses import HTMLResponse, Response, StreamingResponse
 from fastapi.staticfiles import StaticFiles
 from jinja2 import Environment, PackageLoader, select_autoescape
 from markupsafe import Markup
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from tubescribe.catalog import browse
 from tubescribe.catalog.query import QueryError, UnknownVideo, stream_query
@@ -119,6 +121,14 @@ def create_app(
     def no_catalog(request: Request, exc: CatalogError) -> HTMLResponse:
         return pages.problem(request, 503, "The catalog cannot be read", str(exc))
 
+    @app.exception_handler(StarletteHTTPException)
+    async def http_problem(request: Request, exc: StarletteHTTPException) -> Response:
+        # An unknown path gets the same HTML page (and headers) as an unknown video; anything else (a 401 from
+        # the guarding dependency, a 405) keeps FastAPI's own answer, which API clients expect.
+        if exc.status_code == 404:
+            return pages.problem(request, 404, "Not found", f"nothing at {request.url.path}")
+        return await http_exception_handler(request, exc)
+
     @app.exception_handler(UnknownVideo)
     def unknown_video(request: Request, exc: UnknownVideo) -> HTMLResponse:
         return pages.problem(request, 404, "No such video", str(exc))
@@ -141,21 +151,25 @@ def create_app(
         q: str = "",
         mode: str = Query("hybrid", pattern="^(hybrid|keyword|semantic)$"),
         channel: str = "",
-        since: date | None = None,
+        since: str = Query("", pattern=r"^(\d{4}-\d{2}-\d{2})?$"),  # the form sends "" for no date
         limit: int = Query(20, ge=1, le=200),
     ) -> HTMLResponse:
         from tubescribe.pipeline.retrieval import find
 
+        try:
+            first = date.fromisoformat(since) if since else None
+        except ValueError:
+            return pages.problem(request, 422, "Not a date", f"since={since!r} is not a date (YYYY-MM-DD)")
         current = settings()
         with browse.reading(current) as reader:
             channels = reader.rows("channels")
         hits, problem = [], None
         if q.strip():
             try:
-                hits = find(current, q, mode=mode, channel=channel or None, since=since, limit=limit)
+                hits = find(current, q, mode=mode, channel=channel or None, since=first, limit=limit)
             except SearchError as exc:
                 problem = str(exc)
-        form = {"q": q, "mode": mode, "channel": channel, "since": since.isoformat() if since else "", "limit": limit}
+        form = {"q": q, "mode": mode, "channel": channel, "since": since, "limit": limit}
         return pages.render(
             request, "search.html", status=400 if problem else 200, title="Search", hits=hits, problem=problem,
             form=form, modes=SEARCH_MODES, channels=channels,
@@ -180,9 +194,12 @@ def create_app(
         columns: list[str] = []
         rows: list[tuple[Any, ...]] = []
         more, problem = False, None
+        current = settings()
+        with browse.reading(current):  # no catalog is a 503 as on every page, not a refused question
+            pass
         if q.strip():
             try:
-                with stream_query(settings(), q) as (columns, _types, batches):
+                with stream_query(current, q) as (columns, _types, batches):
                     for batch in batches:
                         rows.extend(batch)
                         if len(rows) > SQL_ROWS_SHOWN:
@@ -199,9 +216,12 @@ def create_app(
     def sql_csv(request: Request, q: str) -> Response:
         # The query is opened (and checked by the sandbox) before the response starts, so a refusal is a 400
         # with its reason, not a broken download; the rows then stream, a batch at a time.
+        current = settings()
+        with browse.reading(current):
+            pass
         stack = ExitStack()
         try:
-            columns, types, batches = stack.enter_context(stream_query(settings(), q))
+            columns, types, batches = stack.enter_context(stream_query(current, q))
         except QueryError as exc:
             stack.close()
             return Response(f"{exc}\n", status_code=400, media_type="text/plain; charset=utf-8")

@@ -43,7 +43,8 @@ NOT_A_COMPLETION = (
     "endpoint (usually ending in /v1)?"
 )
 _CONTEXT_RE = re.compile(
-    r"context[ _-]?(length|window)|maximum context|too many tokens|prompt is too long", re.IGNORECASE
+    r"context[ _-]?(length|window)|maximum context|too many tokens|prompt is too long|available context size",
+    re.IGNORECASE,
 )
 
 
@@ -140,7 +141,7 @@ class ChatClient:
             except openai.APIStatusError as exc:
                 message = _message(exc)
                 if exc.status_code in (400, 413, 422, 500) and _is_context_error(exc):
-                    window = forms.stated_window(message)
+                    window = _window(exc)
                     if window is not None:
                         self._learn(context_tokens=window)
                     stated = f" of {window} tokens" if window else ""
@@ -306,16 +307,37 @@ def _answer_text(completion: Any, label: str) -> str:
 
 
 def _message(exc: openai.APIStatusError) -> str:
+    """What the server said: `error.message`, else an error given as a string (LM Studio), else FastAPI's
+    `detail` (a 422's validation errors), else the SDK's own summary."""
     body = exc.body
     if isinstance(body, dict) and isinstance(body.get("error"), dict):
         body = body["error"]
-    if isinstance(body, dict) and body.get("message"):
-        return str(body["message"])
+    if isinstance(body, dict):
+        if body.get("message"):
+            return str(body["message"])
+        if isinstance(body.get("error"), str) and body["error"]:
+            return str(body["error"])
+        if detail := body.get("detail"):
+            return detail if isinstance(detail, str) else json.dumps(detail, ensure_ascii=False)
+    if isinstance(body, str) and body.strip():
+        return body
     return exc.message
 
 
+def _window(exc: openai.APIStatusError) -> int | None:
+    """The context window a context error states: in its text, or (llama.cpp's `llama-server`) as `n_ctx`."""
+    body = exc.body.get("error", exc.body) if isinstance(exc.body, dict) else None
+    stated = body.get("n_ctx") if isinstance(body, dict) else None
+    return forms.stated_window(_message(exc)) or (stated if isinstance(stated, int) and stated > 0 else None)
+
+
 def _is_context_error(exc: openai.APIStatusError) -> bool:
-    return exc.code == "context_length_exceeded" or bool(_CONTEXT_RE.search(_message(exc)))
+    kind = exc.body.get("error", exc.body).get("type") if isinstance(exc.body, dict) else None
+    return (
+        exc.code == "context_length_exceeded"
+        or kind == "exceed_context_size_error"
+        or bool(_CONTEXT_RE.search(_message(exc)))
+    )
 
 
 def _is_retryable(exc: openai.APIStatusError) -> bool:

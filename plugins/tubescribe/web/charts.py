@@ -31,6 +31,11 @@ class Line:
     colour: str
     total: int
 
+    @property
+    def dots(self) -> list[tuple[str, str]]:
+        """The line's points, each drawn as a dot too: a month alone, or one hidden under another line, still shows."""
+        return [(x, y) for x, y in (point.split(",") for point in self.points.split())]
+
 
 @dataclass(frozen=True)
 class Chart:

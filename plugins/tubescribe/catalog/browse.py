@@ -223,8 +223,11 @@ class Reader:
 
     def topics(self, page: int = 1) -> TopicsPage:
         rows = self.rows("topics", limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE)
+        # A page's rows carry the number of topics; past the last page there are none to carry it.
+        total = rows[0]["total"] if rows else self.count("topic_count")
+        rows = [{k: v for k, v in r.items() if k != "total"} for r in rows]
         trends = _series(self.rows("topic_trends", topics=[r["topic"] for r in rows])) if rows else []
-        return TopicsPage(Page(rows, page, self.count("topic_count")), {s.name: s for s in trends})
+        return TopicsPage(Page(rows, page, total), {s.name: s for s in trends})
 
     def topic(self, topic: str, page: int = 1) -> TopicPage:
         rows = self.rows("topic_videos", topic=topic, limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE)

@@ -22,9 +22,9 @@ from sample_catalog import (  # noqa: F401  (sample: a pytest fixture, used by n
     sample,
     segments_of,
 )
-from tubescribe.catalog.browse import level
 from tubescribe.catalog.load import load_videos
 from tubescribe.catalog.query import QueryError, run_query
+from tubescribe.contract import complexity_label as level
 from tubescribe.settings import Settings
 from tubescribe.text import clock
 from tubescribe.topics import normalize_topic

@@ -15,9 +15,10 @@ from markupsafe import Markup
 
 from catalog_records import WHEN, make_failure, make_summary_record, make_transcript, make_video
 from test_web import anchors, get, part
-from tubescribe.catalog.browse import Page, Series, level
+from tubescribe.catalog.browse import Page, Series
 from tubescribe.catalog.load import load_videos
 from tubescribe.contract import COMPLEXITY_SCALE
+from tubescribe.contract import complexity_label as level
 from tubescribe.records import Segment
 from tubescribe.settings import Settings
 from tubescribe.store import Store

@@ -19,7 +19,7 @@ from tubescribe.catalog.lake import is_lake
 from tubescribe.catalog.query import UnknownVideo
 from tubescribe.catalog.search import moment_link
 from tubescribe.catalog.sql import run_sql
-from tubescribe.contract import COMPLEXITY_SCALE
+from tubescribe.contract import complexity_label
 from tubescribe.settings import Settings
 
 if TYPE_CHECKING:
@@ -120,11 +120,6 @@ class TopicsPage:
     trends: dict[str, Series] = field(default_factory=dict)
 
 
-def level(complexity: Decimal) -> str:
-    """The name the user's scale gives a complexity (0.87 -> Advanced Graduate Level)."""
-    return [name for floor, name in COMPLEXITY_SCALE if complexity >= floor][-1]
-
-
 @contextmanager
 def reading(settings: Settings) -> Iterator[Reader]:
     """One read-only connection for one page's queries (CatalogError when there is no catalog yet).
@@ -217,7 +212,7 @@ class Reader:
         ]
         tags = [(r["tag"], r["tag_normalized"]) for r in self.rows("video_tags", video_id=video_id)]
         general = self.rows("video_general", video_id=video_id)
-        fields = [Field(r["name"], r["complexity"], level(r["complexity"])) for r in general]
+        fields = [Field(r["name"], r["complexity"], complexity_label(r["complexity"])) for r in general]
         lines = [Line(at(r["start_s"]), r["text"]) for r in self.rows("video_segments", video_id=video_id)]
         return VideoPage(video, at(0).link, sections, tags, fields, lines)
 

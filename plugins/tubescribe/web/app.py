@@ -82,7 +82,7 @@ def _environment() -> Environment:
         lstrip_blocks=True,
     )
     env.filters.update(clock=clock, external=external, json=lambda v: json_value(v), marked=marked)
-    env.globals.update(bars=charts.bars, lines=charts.lines, sparkline=charts.sparkline, quote=quote)
+    env.globals.update(bars=charts.bars, lines=charts.lines, sparkline=charts.sparkline, span=charts.span, quote=quote)
     return env
 
 

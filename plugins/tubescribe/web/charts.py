@@ -6,6 +6,7 @@ shapes whose coordinates are computed here from the analytics views' counts.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
 
@@ -95,6 +96,11 @@ def sparkline(series: Series, periods: list[date] | None = None, width: int = 12
     line = Line(series.name, _polyline(dict(series.points), months, peak, width, height), PALETTE[0],
                 sum(v for _, v in series.points))  # fmt: skip
     return Chart(width, height, lines=(line,), first=months[0].isoformat(), last=months[-1].isoformat(), peak=peak)
+
+
+def span(series: Iterable[Series]) -> list[date]:
+    """Every month from the first to the last of any series: one axis for a table of sparklines, so they compare."""
+    return _months({period for s in series for period, _ in s.points})
 
 
 def _months(seen: set[date]) -> list[date]:

@@ -171,6 +171,8 @@ SQL_PARAMS: dict[str, dict[str, Any]] = {
     "browse/topic_trends": {"topics": ["rust", "memory"]},
     "browse/topic_videos": {"topic": "rust", "limit": 25, "offset": 25},
     "browse/topic_video_count": {"topic": "rust"},
+    "plan/token_rates": {"backend": "openai", "model": "gpt-4o-mini"},
+    "plan/media_history": {"limit": 200},
 }
 
 

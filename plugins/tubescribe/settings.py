@@ -118,6 +118,9 @@ class Settings:
     openai_max_attempts: int = 4
     openai_chunk_tokens: int = 6000
     openai_context_tokens: int = 0  # the model's context window; 0: ask the server (/v1/models, or its errors)
+    # USD per million LLM tokens, for `tubescribe plan`'s cost estimate; None: no cost is shown.
+    openai_price_in: float | None = None
+    openai_price_out: float | None = None
     batch_size: int = 8
     max_attempts: int = 5
     stage_retries: int = 2
@@ -170,6 +173,12 @@ class Settings:
             openai_max_attempts=_int("TUBESCRIBE_OPENAI_MAX_ATTEMPTS", 4),
             openai_chunk_tokens=_int("TUBESCRIBE_OPENAI_CHUNK_TOKENS", 6000),
             openai_context_tokens=_int("TUBESCRIBE_OPENAI_CONTEXT_TOKENS", 0),
+            openai_price_in=_float("TUBESCRIBE_OPENAI_PRICE_IN", 0.0)
+            if _env("TUBESCRIBE_OPENAI_PRICE_IN", "")
+            else None,
+            openai_price_out=_float("TUBESCRIBE_OPENAI_PRICE_OUT", 0.0)
+            if _env("TUBESCRIBE_OPENAI_PRICE_OUT", "")
+            else None,
             batch_size=_int("TUBESCRIBE_BATCH_SIZE", 8),
             max_attempts=_int("TUBESCRIBE_MAX_ATTEMPTS", 5),
             stage_retries=_int("TUBESCRIBE_STAGE_RETRIES", 2),
@@ -226,6 +235,8 @@ class Settings:
             raise SettingsError("TUBESCRIBE_OPENAI_CHUNK_TOKENS must be at least 500")
         if self.openai_context_tokens and self.openai_context_tokens < 1024:
             raise SettingsError("TUBESCRIBE_OPENAI_CONTEXT_TOKENS must be 0 (ask the server) or at least 1024")
+        if any(price is not None and price < 0 for price in (self.openai_price_in, self.openai_price_out)):
+            raise SettingsError("TUBESCRIBE_OPENAI_PRICE_IN/OUT are USD per million tokens: 0 or more, or unset")
         if self.max_attempts < 1 or self.platform_concurrency < 1 or self.stage_retries < 0:
             raise SettingsError("max attempts and platform concurrency must be at least 1, stage retries at least 0")
         if self.cookies_file is not None and not self.cookies_file.is_file():

@@ -129,6 +129,28 @@ def ingest(
 
 
 @app.command()
+def plan(
+    urls: Annotated[list[str], typer.Argument(help="Channel, playlist or feed URLs")],
+    since: Annotated[datetime | None, typer.Option(formats=DATE, help="First publish date, inclusive")] = None,
+    until: Annotated[datetime | None, typer.Option(formats=DATE, help="Last publish date, inclusive")] = None,
+    limit: Annotated[int | None, typer.Option(min=1, help="At most this many videos per URL, newest first")] = None,
+    workers: Annotated[int, typer.Option(min=1, help="Also estimate the wall time on this many workers")] = 1,
+    fmt: Annotated[Format, typer.Option("--format", help="table or json")] = Format.table,
+    summarizer: Summarizer = None,
+    whisper_model: WhisperModel = None,
+    captions: Captions = None,
+) -> None:
+    """What `ingest` of URLS would take (videos new and skipped, audio hours, time, tokens, cost, disk),
+    from this catalog's history; lists the URLs only, downloads and transcribes nothing."""
+    from tubescribe.cli.terminal import print_plan
+    from tubescribe.pipeline.plan import plan as make_plan
+
+    settings = _settings(summarizer=summarizer, whisper_model=whisper_model, captions=captions)
+    first, last = (since.date() if since else None), (until.date() if until else None)
+    print_plan(_out(), make_plan(settings, urls, first, last, limit, workers), fmt.value)
+
+
+@app.command()
 def resummarize(
     summarizer: Summarizer = None,
     where: Annotated[

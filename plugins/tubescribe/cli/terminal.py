@@ -207,6 +207,56 @@ def print_answer(out: Console, answer: Any, fmt: str) -> None:
         print_line(out, "   ", hit.snippet)
 
 
+def print_plan(out: Console, plan: Any, fmt: str) -> None:
+    """What a backfill would take (plan.Plan): the figures as a table, each with where it came from; or JSON."""
+    from dataclasses import asdict
+
+    if fmt == "json":
+        counts = {source: plan.transcripts(source) for source in ("whisper", "captions", "unknown")}
+        data = {**asdict(plan), "new": plan.new, "skipped": plan.skipped, "transcripts": counts}
+        out.file.write(json.dumps(json_value(data), ensure_ascii=False, indent=1) + "\n")
+        return
+
+    def hours(seconds: float) -> str:
+        return f"{seconds / 3600:.2f} h ({clock(seconds)})"
+
+    sources = f"whisper {plan.transcripts('whisper')}, captions {plan.transcripts('captions')}"
+    sources += f", unknown {plan.transcripts('unknown')}"
+    unknown = "" if not plan.transcripts("unknown") else " (unknown: costed as Whisper, an upper bound)"
+    rows: list[tuple[str, str, str]] = [
+        ("videos", f"{plan.new} new, {plan.skipped} already in the catalog (skipped)", ""),
+        ("transcripts", sources + unknown, f"TUBESCRIBE_CAPTIONS={plan.captions_policy}"),
+        (
+            "audio",
+            hours(plan.audio_s),
+            "listed durations" + (f"; {plan.no_duration} list none" if plan.no_duration else ""),
+        ),
+    ]
+    for stage in plan.stages:
+        rate = f"{stage.seconds_per_audio_s:.4f} s per audio s"
+        rows.append((f"  {stage.stage}", f"{stage.seconds:.0f} s", f"{stage.model or 'media'}: {rate}, {stage.basis}"))
+    rows += [
+        ("wall time, this machine", hours(plan.wall_s), f"transcription over {plan.transcription_workers} workers"),
+        (
+            f"wall time, {plan.workers} workers",
+            hours(plan.wall_workers_s),
+            f"{plan.batches} batches: at most that many workers busy",
+        ),
+        (
+            "LLM tokens",
+            "-" if plan.tokens_in is None else f"{plan.tokens_in:,} in, {plan.tokens_out:,} out",
+            plan.tokens_basis,
+        ),
+        (
+            "LLM cost",
+            "-" if plan.cost_usd is None else f"{plan.cost_usd:.2f} USD",
+            "" if plan.cost_usd is not None else "set TUBESCRIBE_OPENAI_PRICE_IN/OUT (USD per million tokens)",
+        ),
+        ("media on disk", f"{plan.media_bytes / 1e6:.1f} MB", plan.media_basis),
+    ]
+    print_table(out, ["", "estimate", "from"], rows, title="backfill plan")
+
+
 def print_video(out: Console, detail: Any) -> None:
     """One video (query.VideoDetail): metadata, newest summary's sections, topics, transcript opening."""
     video = detail.video

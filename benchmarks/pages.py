@@ -334,12 +334,26 @@ def time_queries(settings: Settings, shown: list[Page], repeats: int) -> list[li
                     times.append(time.perf_counter() - started)
                 shown_params = ", ".join(f"{k}={v}" for k, v in params.items() if k != "topics" and v is not None)
                 rows.append([page.label, f"`{full}`", shown_params or "-", *ms(times)])
-    opens = []
-    for _ in range(repeats):
-        started = time.perf_counter()
-        connect_read_only(settings).close()
-        opens.append(time.perf_counter() - started)
-    rows.append(["every page (`browse.reading`)", "open + close a read-only connection", "-", *ms(opens)])
+    from tubescribe.catalog.sandbox import sandboxed
+
+    def sandbox() -> None:
+        with sandboxed(settings):
+            pass
+
+    opening = {
+        "a fresh read-only connection (`connect_read_only`; `browse.reading` shares one since 99ef470)": lambda: (
+            connect_read_only(settings).close()
+        ),
+        "a sandboxed connection (`sandboxed`: search and SQL pages open one per request)": sandbox,
+    }
+    for what, call in opening.items():
+        call()
+        opens = []
+        for _ in range(repeats):
+            started = time.perf_counter()
+            call()
+            opens.append(time.perf_counter() - started)
+        rows.append(["-", f"open and close {what}", "-", *ms(opens)])
     return rows
 
 

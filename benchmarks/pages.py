@@ -203,6 +203,8 @@ def pages(settings: Settings, picked: dict[str, Any], args: argparse.Namespace) 
         Page("`/sql?q=…` (newest 100 videos)", ["/sql?" + urlencode({"q": SQL_QUERY})], sql, []),
     ]
     out[-2].limit = args.semantic_repeats
+    if args.keyword_only:  # a catalog without passages: semantic is refused, hybrid would time keyword twice
+        out = [p for p in out if "hybrid" not in p.label and "semantic" not in p.label]
     return out
 
 
@@ -429,6 +431,7 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=2000, help="videos loaded through the load task; the rest cloned")
     parser.add_argument("--repeats", type=int, default=30, help="rounds of requests (cheap pages get 3 a round)")
     parser.add_argument("--semantic-repeats", type=int, default=10, help="timed semantic searches (slow)")
+    parser.add_argument("--keyword-only", action="store_true", help="leave out hybrid and semantic search")
     parser.add_argument("--home", type=Path, help="build here and keep it, or reuse what this script built there")
     parser.add_argument("--build-only", action="store_true", help="build the catalog in --home, time nothing")
     parser.add_argument("--serve", type=int, help=argparse.SUPPRESS)

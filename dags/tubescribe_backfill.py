@@ -22,6 +22,7 @@ from tubescribe.orchestration import tasks
     max_active_tasks=1,
     default_args={"priority_weight": 1},
     tags=["tubescribe"],
+    **tasks.notifications(),
     params={
         "urls": Param(
             [], type="array", items={"type": "string"}, minItems=1, description="Channel, playlist or feed URLs"

@@ -22,6 +22,7 @@ from tubescribe.orchestration import tasks
     max_active_tasks=1,
     default_args={"priority_weight": 1},
     tags=["tubescribe"],
+    **tasks.notifications(),
     params={
         "where": Param(None, type=["null", "string"], description="SQL filter over video_overview, e.g. channel = 'X'"),
         **tasks.setting_params(),

@@ -20,6 +20,7 @@ from tubescribe.orchestration import tasks
     default_args={"priority_weight": 10},
     dagrun_timeout=timedelta(hours=20),
     tags=["tubescribe"],
+    **tasks.notifications(deadline=True),
     params=tasks.setting_params(),
 )
 def tubescribe_nightly():

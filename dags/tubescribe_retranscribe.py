@@ -23,6 +23,7 @@ from tubescribe.orchestration import tasks
     max_active_runs=1,
     default_args={"priority_weight": 1},
     tags=["tubescribe"],
+    **tasks.notifications(),
     params={
         **tasks.setting_params(),
         "where": Param(None, type=["null", "string"], description="SQL filter over video_overview, e.g. channel = 'X'"),

@@ -171,6 +171,10 @@ SQL_PARAMS: dict[str, dict[str, Any]] = {
     "browse/topic_trends": {"topics": ["rust", "memory"]},
     "browse/topic_videos": {"topic": "rust", "limit": 25, "offset": 25},
     "browse/topic_video_count": {"topic": "rust"},
+    "notify/landed": {"since": NOW},
+    "notify/failures": {"since": NOW},
+    "notify/new_topics": {"since": NOW},
+    "notify/tokens": {"since": NOW},
     "plan/token_rates": {"backend": "openai", "model": "gpt-4o-mini"},
     "plan/media_history": {"limit": 200},
 }

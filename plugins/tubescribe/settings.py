@@ -292,3 +292,58 @@ class Settings:
     @property
     def channels_file(self) -> Path:
         return self.home / "channels.toml"
+
+
+@dataclass(frozen=True)
+class Notifications:
+    """Where a DAG run's summary goes, and when the nightly run is late: read from the environment only
+    (no files, no network), so a DAG file may read it while it is parsed. Nothing set: nothing is sent.
+
+    The webhook URL may carry a token in its query string: it is never logged (see `webhook_for_logs`).
+    The SMTP server and its password are Airflow's connection (`smtp_conn_id`), never a setting.
+    """
+
+    webhook_url: str | None = None  # POST {"text": markdown, "summary": {...}} here
+    file: Path | None = None  # write the Markdown summary here (replaced by every run)
+    email: tuple[str, ...] = ()  # send it to these addresses through the SMTP provider's SmtpNotifier
+    email_from: str | None = None  # the sender; None: the SMTP connection's from_email
+    smtp_conn_id: str = "smtp_default"
+    nightly_deadline_minutes: int = 0  # >0: alert when the nightly run is still running this long after its start
+
+    @classmethod
+    def load(cls) -> Notifications:
+        file = _env("TUBESCRIBE_NOTIFY_FILE", "")
+        minutes = cls.nightly_deadline()
+        webhook = _env("TUBESCRIBE_NOTIFY_WEBHOOK_URL", "") or None
+        if webhook and not webhook.lower().startswith(("http://", "https://")):
+            raise SettingsError("TUBESCRIBE_NOTIFY_WEBHOOK_URL must be an http:// or https:// URL")
+        return cls(
+            webhook_url=webhook,
+            file=Path(file).expanduser() if file else None,
+            email=tuple(a.strip() for a in _env("TUBESCRIBE_NOTIFY_EMAIL", "").split(",") if a.strip()),
+            email_from=_env("TUBESCRIBE_NOTIFY_EMAIL_FROM", "") or None,
+            smtp_conn_id=_env("TUBESCRIBE_NOTIFY_SMTP_CONN_ID", "smtp_default"),
+            nightly_deadline_minutes=minutes,
+        )
+
+    @staticmethod
+    def nightly_deadline() -> int:
+        """TUBESCRIBE_NIGHTLY_DEADLINE_MINUTES alone: the nightly DAG's definition reads it while it is parsed."""
+        minutes = _int("TUBESCRIBE_NIGHTLY_DEADLINE_MINUTES", 0)
+        if minutes < 0:
+            raise SettingsError("TUBESCRIBE_NIGHTLY_DEADLINE_MINUTES must be 0 (off) or a number of minutes")
+        return minutes
+
+    @property
+    def any(self) -> bool:
+        return bool(self.webhook_url or self.file or self.email)
+
+    @property
+    def webhook_for_logs(self) -> str:
+        """The webhook's scheme and host only: its path and query may hold a token."""
+        if not self.webhook_url:
+            return ""
+        from urllib.parse import urlsplit
+
+        parts = urlsplit(self.webhook_url)
+        return f"{parts.scheme}://{parts.hostname or ''}{':' + str(parts.port) if parts.port else ''}/…"

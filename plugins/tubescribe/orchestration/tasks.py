@@ -24,6 +24,8 @@ from airflow.sdk.exceptions import AirflowFailException
 
 from tubescribe import credentials
 from tubescribe.errors import TubescribeError
+from tubescribe.orchestration import notify
+from tubescribe.orchestration.assets import CATALOG, CATALOG_CHANGES
 from tubescribe.orchestration.pools import CATALOG_POOL, NETWORK_POOL
 from tubescribe.pipeline import steps as pipeline
 from tubescribe.settings import OVERRIDES, Override
@@ -138,9 +140,20 @@ def embed(batch: list[str], params: dict[str, Any] | None = None, run_id: str | 
     return pipeline.embed(pipeline.settings_from_params(params), batch, run_id)
 
 
-@task(**TASK_RETRIES, pool=CATALOG_POOL, queue=DEFAULT_QUEUE, execution_timeout=LOAD_TIMEOUT)
-def load(batch: list[str], params: dict[str, Any] | None = None) -> dict[str, list[str]]:
-    return pipeline.load(pipeline.settings_from_params(params), batch)
+def notifications(deadline: bool = False) -> dict[str, Any]:
+    """The DAG arguments that send the run's summary on success and failure (settings.Notifications chooses
+    where, when the callback runs; none set: nothing is sent) and, with `deadline`, alert a late run."""
+    return notify.dag_callbacks(deadline)
+
+
+@task(**TASK_RETRIES, pool=CATALOG_POOL, queue=DEFAULT_QUEUE, execution_timeout=LOAD_TIMEOUT, outlets=[CATALOG_CHANGES])
+def load(batch: list[str], params: dict[str, Any] | None = None, outlet_events: Any = None) -> dict[str, list[str]]:
+    """Write the batch; when it wrote something, an asset event for the catalog (assets.CATALOG)."""
+    result = pipeline.load(pipeline.settings_from_params(params), batch)
+    if outlet_events is not None and (result["loaded"] or result["failed"]):
+        written = {"loaded": len(result["loaded"]), "failed": len(result["failed"])}
+        outlet_events[CATALOG_CHANGES].add(CATALOG, extra=written)
+    return result
 
 
 @task(queue=DEFAULT_QUEUE, execution_timeout=REPORT_TIMEOUT)

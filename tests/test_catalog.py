@@ -177,6 +177,7 @@ SQL_PARAMS: dict[str, dict[str, Any]] = {
     "notify/tokens": {"since": NOW},
     "plan/token_rates": {"backend": "openai", "model": "gpt-4o-mini"},
     "plan/media_history": {"limit": 200},
+    "plan/caption_share": {"channel_ids": ["c1"], "caption_keys": ["captions-uploaded"]},
 }
 
 

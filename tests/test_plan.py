@@ -11,6 +11,7 @@ import io
 import json
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from rich.console import Console
@@ -46,6 +47,7 @@ def test_an_empty_catalog_plans_every_video_as_new_with_the_defaults(settings: S
     assert result.audio_s == sum(DURATIONS.values())
     # A flat listing does not say which videos have captions: unknown, costed as Whisper.
     assert result.transcripts("unknown") == 5 and result.transcripts("captions") == 0
+    assert result.whisper_audio_s == result.audio_s and "upper bound" in result.captions_basis
     stages = {s.stage: s for s in result.stages}
     assert set(stages) == {"download", "transcribe", "summarize", "embed"}
     for stage in stages.values():
@@ -62,6 +64,7 @@ def test_an_empty_catalog_plans_every_video_as_new_with_the_defaults(settings: S
 def test_captions_off_says_every_new_video_goes_to_whisper(home: Path, feed: str) -> None:
     result = plan(Settings.load(captions="off"), [feed])
     assert result.transcripts("whisper") == 5 and result.transcripts("unknown") == 0
+    assert result.whisper_audio_s == result.audio_s and "TUBESCRIBE_CAPTIONS=off" in result.captions_basis
 
 
 def test_since_until_and_limit_select_as_the_backfill_does(settings: Settings, feed: str) -> None:
@@ -115,7 +118,8 @@ def test_the_command_prints_the_table(home: Path, feed: str) -> None:
     assert done.returncode == 0, done.stderr
     assert "5 new, 0 already in the catalog (skipped)" in done.stdout
     assert "wall time, 2 workers" in done.stdout and "media on disk" in done.stdout
-    assert "unknown 5 (unknown: costed as Whisper, an upper bound)" in done.stdout
+    assert "unknown 5; Whisper expected for 0.28 h (16:32)" in done.stdout
+    assert "no history of these channels: every video costed as Whisper (an upper bound)" in done.stdout
 
 
 def test_the_command_json_parses(home: Path, feed: str) -> None:
@@ -129,6 +133,45 @@ def test_the_command_refuses_a_bad_url_with_a_clear_error(home: Path) -> None:
     assert done.returncode == 1
     assert done.stderr.startswith("error: could not list http://127.0.0.1:1/feed.xml")
     assert "Traceback" not in done.stderr
+
+
+def _last_backfill_run() -> tuple[dict[str, str | None], Any]:
+    """The newest backfill run's task states, and the XCom `plan` its plan task pushed."""
+    from airflow.models.dagrun import DagRun
+    from airflow.models.taskinstance import TaskInstance
+    from airflow.models.xcom import XComModel
+    from airflow.utils.session import create_session
+
+    with create_session() as session:
+        run = session.query(DagRun).filter(DagRun.dag_id == "tubescribe_backfill").order_by(DagRun.id.desc()).first()
+        assert run is not None
+        rows = session.query(TaskInstance).filter(TaskInstance.dag_id == run.dag_id, TaskInstance.run_id == run.run_id)
+        states = {ti.task_id: ti.state for ti in rows}
+        pushed = (
+            session.query(XComModel)
+            .filter(XComModel.dag_id == run.dag_id, XComModel.run_id == run.run_id, XComModel.key == "plan")
+            .one()
+        )
+        return states, XComModel.deserialize_value(pushed)
+
+
+@pytest.mark.slow
+def test_the_backfill_dag_dry_run_keeps_the_plan_and_runs_nothing_else(
+    airflow_db: Path, settings: Settings, feed: str
+) -> None:
+    from tubescribe.orchestration import embedded as airflow_env
+
+    state = airflow_env.run_dag("tubescribe_backfill", {"urls": [feed], "limit": 3, "dry_run": True})
+    assert state == "success"
+    states, pushed = _last_backfill_run()
+    assert states.pop("plan") == "success"
+    assert states and set(states.values()) == {"skipped"}, states  # discover and every stage after it
+    expected = plan(settings, [feed], limit=3).as_dict()
+    assert (pushed["new"], pushed["skipped"]) == (3, 0)
+    assert pushed["videos"] == expected["videos"] and pushed["audio_s"] == expected["audio_s"]
+    # A dry run lists the channel and nothing more: no catalog, no media, no work files.
+    assert not settings.catalog_path.exists()
+    assert not settings.work_dir.exists() and not settings.media_dir.exists()
 
 
 # -- with history ----------------------------------------------------------------------------------
@@ -159,6 +202,10 @@ def test_after_an_ingest_the_estimates_come_from_its_history(ingested: Settings,
     stages = {s.stage: s for s in result.stages}
     for name in ("download", "transcribe", "summarize", "embed"):
         assert stages[name].basis.startswith("history: median of"), stages[name]
+    # Two of the five landed from captions, so Whisper is expected for the other three's share of the audio.
+    assert result.captions_basis == "history: 2 of 5 landed videos of these channels had captions"
+    assert result.whisper_audio_s == pytest.approx(result.audio_s * 3 / 5)
+    assert stages["transcribe"].audio_s == pytest.approx(result.whisper_audio_s)
     # Three of the five were transcribed by Whisper; their stored media give the disk figure.
     assert result.media_basis.startswith("history: 3 stored media files")
     assert 0 < result.media_bytes < 16_000 * result.audio_s

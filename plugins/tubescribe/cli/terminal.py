@@ -209,12 +209,8 @@ def print_answer(out: Console, answer: Any, fmt: str) -> None:
 
 def print_plan(out: Console, plan: Any, fmt: str) -> None:
     """What a backfill would take (plan.Plan): the figures as a table, each with where it came from; or JSON."""
-    from dataclasses import asdict
-
     if fmt == "json":
-        counts = {source: plan.transcripts(source) for source in ("whisper", "captions", "unknown")}
-        data = {**asdict(plan), "new": plan.new, "skipped": plan.skipped, "transcripts": counts}
-        out.file.write(json.dumps(json_value(data), ensure_ascii=False, indent=1) + "\n")
+        out.file.write(json.dumps(plan.as_dict(), ensure_ascii=False, indent=1) + "\n")
         return
 
     def hours(seconds: float) -> str:
@@ -222,10 +218,10 @@ def print_plan(out: Console, plan: Any, fmt: str) -> None:
 
     sources = f"whisper {plan.transcripts('whisper')}, captions {plan.transcripts('captions')}"
     sources += f", unknown {plan.transcripts('unknown')}"
-    unknown = "" if not plan.transcripts("unknown") else " (unknown: costed as Whisper, an upper bound)"
+    whisper = f"; Whisper expected for {hours(plan.whisper_audio_s)}"
     rows: list[tuple[str, str, str]] = [
         ("videos", f"{plan.new} new, {plan.skipped} already in the catalog (skipped)", ""),
-        ("transcripts", sources + unknown, f"TUBESCRIBE_CAPTIONS={plan.captions_policy}"),
+        ("transcripts", sources + whisper, f"TUBESCRIBE_CAPTIONS={plan.captions_policy}; {plan.captions_basis}"),
         (
             "audio",
             hours(plan.audio_s),

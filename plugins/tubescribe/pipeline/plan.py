@@ -5,22 +5,25 @@ listing per URL, `stages.discover`), the catalog says which videos are settled (
 backfill's discover task skips by), and each cost comes from this catalog's own history (`stage_runs`
 medians per stage and model, summaries' tokens) or, with no history, from a default whose source is
 given next to it. A flat listing says nothing about a video's captions (that takes one extraction per
-video), so with captions allowed a new video's transcript source is "unknown" and is costed as Whisper:
-the time, media and disk are then upper bounds.
+video), so with captions allowed a new video's transcript source is "unknown": it is costed as Whisper in
+the share of its channel's landed videos that had no captions, and wholly as Whisper (an upper bound) for a
+channel with no history.
 """
 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import date
 from importlib import resources
+from typing import Any
 
 from tubescribe.pipeline.platforms import blocked, client_options, platform_of
 from tubescribe.records import Video
 from tubescribe.settings import BUNDLED_MODEL, Settings
 from tubescribe.stages.discover import list_channel, select
 from tubescribe.store import Store
+from tubescribe.text import json_value
 
 # Work seconds per second of audio when the catalog has no finished run of a stage with that model.
 # transcribe: the bundled tiny.en, int8, beam 5, VAD: 60.6 s of worker decode time for the sample channel's
@@ -83,6 +86,8 @@ class Plan:
     videos: tuple[PlannedVideo, ...]
     captions_policy: str
     audio_s: float  # listed duration of the new videos
+    whisper_audio_s: float  # of which Whisper is expected to hear: all but the share history says has captions
+    captions_basis: str
     no_duration: int  # new videos whose listing gives no duration (not in the hours, time or disk)
     stages: tuple[StageEstimate, ...]
     transcription_workers: int
@@ -108,6 +113,12 @@ class Plan:
     def transcripts(self, source: str) -> int:
         """New videos whose transcript would come from `source` (whisper, captions or unknown)."""
         return sum(1 for v in self.videos if v.action == "new" and v.transcript == source)
+
+    def as_dict(self) -> dict[str, Any]:
+        """The plan as plain JSON values: `tubescribe plan --format json` and the backfill DAG's dry run."""
+        counts = {source: self.transcripts(source) for source in ("whisper", "captions", "unknown")}
+        data = {**asdict(self), "new": self.new, "skipped": self.skipped, "transcripts": counts}
+        return json_value(data)
 
 
 def plan(
@@ -143,8 +154,7 @@ def plan(
     )
     new = [v for v in videos if v.action == "new"]
     audio_s = sum(v.duration_s or 0.0 for v in new)
-    # Captions are never known here, so every new video is costed as Whisper: an upper bound.
-    whisper_s = sum(v.duration_s or 0.0 for v in new if v.transcript != "captions")
+    whisper_s, captions_basis = _whisper_audio(settings, [(listed[v.video_id], v.transcript) for v in new])
 
     history = _history(settings)
     stages = [
@@ -167,6 +177,8 @@ def plan(
         videos=videos,
         captions_policy=settings.captions,
         audio_s=audio_s,
+        whisper_audio_s=whisper_s,
+        captions_basis=captions_basis,
         no_duration=sum(1 for v in new if v.duration_s is None),
         stages=tuple(stages),
         transcription_workers=per_worker,
@@ -177,10 +189,37 @@ def plan(
         tokens_in=tokens_in,
         tokens_out=tokens_out,
         tokens_basis=tokens_basis,
-        cost_usd=_cost(settings, tokens_in, tokens_out),
+        cost_usd=settings.llm_cost(tokens_in, tokens_out),
         media_bytes=media,
         media_basis=media_basis,
     )
+
+
+def _whisper_audio(settings: Settings, new: list[tuple[Video, str]]) -> tuple[float, str]:
+    """The audio Whisper would hear: each video of unknown source weighted by its channel's share of landed
+    videos that had no accepted captions (sql/plan/caption_share.sql); a channel with no history counts whole."""
+    from tubescribe.catalog.connection import catalog_exists
+    from tubescribe.catalog.query import run_named
+    from tubescribe.stages.captions import allowed_keys
+
+    unknown = {video.channel_id for video, source in new if source == "unknown"}
+    share: dict[str, tuple[int, int]] = {}
+    if unknown and catalog_exists(settings):
+        params = {"channel_ids": sorted(unknown), "caption_keys": list(allowed_keys(settings.captions))}
+        _, rows = run_named(settings, "plan/caption_share", params)
+        share = {channel: (int(captions), int(landed)) for channel, captions, landed in rows}
+    whisper_s = 0.0
+    for video, source in new:
+        captions, landed = share.get(video.channel_id, (0, 0)) if source == "unknown" else (0, 0)
+        whisper_s += (video.duration_s or 0.0) * (1 - captions / landed if landed else 1.0)
+    if not unknown:
+        return whisper_s, "no captions (TUBESCRIBE_CAPTIONS=off)"
+    if not share:
+        return whisper_s, "no history of these channels: every video costed as Whisper (an upper bound)"
+    captions, landed = sum(c for c, _ in share.values()), sum(n for _, n in share.values())
+    basis = f"history: {captions} of {landed} landed videos of these channels had captions"
+    missing = len(unknown - set(share))
+    return whisper_s, basis + (f"; {missing} channels with none costed as Whisper" if missing else "")
 
 
 def _history(settings: Settings) -> dict[tuple[str, str], tuple[int, float]]:
@@ -252,12 +291,6 @@ def _prompt_tokens(few_shot: bool) -> int:
     folder = resources.files("tubescribe") / "prompts"
     names = ["instruction.txt", "examples.json"] if few_shot else ["instruction.txt"]
     return sum(len((folder / name).read_text(encoding="utf-8")) for name in names) // 4
-
-
-def _cost(settings: Settings, tokens_in: int | None, tokens_out: int | None) -> float | None:
-    if tokens_in is None or tokens_out is None or settings.openai_price_in is None or settings.openai_price_out is None:
-        return None
-    return (tokens_in * settings.openai_price_in + tokens_out * settings.openai_price_out) / 1e6
 
 
 def _media(settings: Settings, whisper_s: float) -> tuple[int, str]:

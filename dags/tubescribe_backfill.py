@@ -1,6 +1,7 @@
 """Backfill: ingest chosen channels' history by publish date, resumably.
 
-Re-running a backfill resumes it: every stage skips videos whose artifacts already exist.
+Re-running a backfill resumes it: every stage skips videos whose artifacts already exist. With `dry_run`
+the plan task says what the run would take (`tubescribe plan`) and nothing after it runs.
 `tubescribe ingest` runs this DAG in-process.
 """
 
@@ -30,11 +31,13 @@ from tubescribe.orchestration import tasks
         "since": Param(None, type=["null", "string"], format="date", description="First publish date (inclusive)"),
         "until": Param(None, type=["null", "string"], format="date", description="Last publish date (inclusive)"),
         "limit": Param(None, type=["null", "integer"], minimum=1, description="At most this many videos, newest first"),
+        "dry_run": Param(False, type="boolean", description="Only plan: what the run would take, in the plan task"),
         **tasks.setting_params(),
     },
 )
 def tubescribe_backfill():
     batches = tasks.discover_urls()
+    tasks.plan() >> batches
     audio = tasks.download.expand(batch=batches)
     transcripts = tasks.transcribe.expand(batch=audio)
     summaries = tasks.summarize.expand(batch=transcripts)

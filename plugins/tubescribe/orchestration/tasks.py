@@ -16,6 +16,8 @@ request or decoder frees its worker instead of holding it forever.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import timedelta
 from typing import Any
 
@@ -86,14 +88,44 @@ def _max_batches() -> int:
     return conf.getint("core", "max_map_length", fallback=1024)
 
 
+@contextmanager
+def _fail_unless_transient() -> Iterator[None]:
+    """A listing's permanent error (a dead URL, a blocked platform) fails the task at once; Airflow retries
+    only a transient one."""
+    try:
+        yield
+    except TubescribeError as exc:
+        if exc.transient:
+            raise
+        raise AirflowFailException(str(exc)) from None
+
+
+@task.short_circuit(**TASK_RETRIES, pool=NETWORK_POOL, queue=DEFAULT_QUEUE, execution_timeout=DISCOVER_TIMEOUT)
+def plan(params: dict[str, Any] | None = None, ti: Any = None) -> bool:
+    """Backfill with `dry_run`: what the run would take (`tubescribe plan`) in the log and in the XCom
+    `plan`, and everything downstream skipped, so nothing is downloaded. Without it: on to discover."""
+    params = params or {}
+    if not params.get("dry_run"):
+        return True
+    with _fail_unless_transient():
+        estimate = pipeline.dry_run(
+            pipeline.settings_from_params(params),
+            params.get("urls") or [],
+            params.get("since"),
+            params.get("until"),
+            params.get("limit"),
+        )
+    ti.xcom_push(key="plan", value=estimate)
+    return False
+
+
 @task(**TASK_RETRIES, pool=NETWORK_POOL, queue=DEFAULT_QUEUE, execution_timeout=DISCOVER_TIMEOUT)
 def discover_urls(params: dict[str, Any] | None = None, run_id: str | None = None) -> list[list[str]]:
     """Backfill: list the run's URLs, select by date window and limit, batch the ids."""
     params = params or {}
-    settings = pipeline.settings_from_params(params)
-    try:
+    with _fail_unless_transient():
         return pipeline.discover(
-            settings,
+            pipeline.settings_from_params(params),
             params.get("urls") or [],
             params.get("since"),
             params.get("until"),
@@ -101,10 +133,6 @@ def discover_urls(params: dict[str, Any] | None = None, run_id: str | None = Non
             _max_batches(),
             run_id=run_id,
         )
-    except TubescribeError as exc:
-        if exc.transient:
-            raise
-        raise AirflowFailException(str(exc)) from None
 
 
 @task(**TASK_RETRIES, pool=NETWORK_POOL, queue=DEFAULT_QUEUE, execution_timeout=DISCOVER_TIMEOUT)

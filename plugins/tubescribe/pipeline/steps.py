@@ -145,6 +145,29 @@ def _settled(settings: Settings, retry_permanent: bool) -> set[str]:
         return {video_id for (video_id,) in run_sql(con, "queries/settled_videos", params)}
 
 
+def dry_run(
+    settings: Settings, urls: list[str], since: Any = None, until: Any = None, limit: int | None = None
+) -> dict[str, Any]:
+    """The backfill's dry run: its plan (`tubescribe plan`, pipeline.plan) as JSON data, its figures logged.
+    Nothing is downloaded, transcribed or written."""
+    from tubescribe.pipeline.plan import plan
+
+    estimate = plan(settings, urls, _date(since), _date(until), limit)
+    log.info(
+        "dry run: %d new, %d already in the catalog; %.2f h of audio, about %.2f h on this machine; "
+        "LLM tokens %s in, %s out; cost %s; media %.1f MB",
+        estimate.new,
+        estimate.skipped,
+        estimate.audio_s / 3600,
+        estimate.wall_s / 3600,
+        estimate.tokens_in if estimate.tokens_in is not None else "-",
+        estimate.tokens_out if estimate.tokens_out is not None else "-",
+        f"{estimate.cost_usd:.2f} USD" if estimate.cost_usd is not None else "- (no price set)",
+        estimate.media_bytes / 1e6,
+    )
+    return estimate.as_dict()
+
+
 def discover_registered(settings: Settings, max_batches: int = 1024, run_id: str | None = None) -> list[list[str]]:
     """Batches for the nightly run: every registered channel, by its rules; permanent failures stay put.
 

@@ -8,6 +8,7 @@ import email
 import email.policy
 import json
 import logging
+import shutil
 import socket
 import threading
 from collections.abc import Iterator
@@ -147,6 +148,7 @@ def test_the_markdown_says_what_landed_failed_and_was_skipped() -> None:
         new_topics=("memory safety",),
         tokens_in=1200,
         tokens_out=300,
+        cost_usd=1.25,
     ).markdown()
     assert "# tubescribe: tubescribe\\_nightly succeeded" in text
     assert "- **Landed:** 1 videos" in text
@@ -154,6 +156,7 @@ def test_the_markdown_says_what_landed_failed_and_was_skipped() -> None:
     assert "- **Channels skipped (blocked or not listed):** 1" in text
     assert "- **Run time:** 4 min 12 s" in text
     assert "- **LLM tokens:** 1,200 in, 300 out" in text
+    assert "- **LLM cost:** 1.25 USD" in text
     assert "memory safety" in text
     assert "**permanent** at download: Zig (zig): HTTP Error 404: Not Found" in text
     assert "blocked for now \\(HTTP 429\\)" in text  # untrusted text, escaped (it renders as written)
@@ -236,6 +239,29 @@ def test_a_run_summary_reaches_the_webhook_the_file_and_the_mail(
     assert "<b>Landed:</b> 5 videos" in body and "HTTP 404" in body
     assert "<img" not in body and escape_html(HOSTILE) in body
     assert TOKEN not in caplog.text and "/hooks/tubescribe" not in caplog.text
+
+
+def test_the_summary_prices_the_runs_tokens_at_the_configured_rates(
+    catalog: tuple[Settings, datetime], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tubescribe.pipeline import run_summary
+
+    sample, started = catalog
+    home = tmp_path / "home"
+    home.mkdir()
+    shutil.copy(sample.catalog_path, home / sample.catalog_path.name)
+    with duckdb.connect(str(home / sample.catalog_path.name)) as con:
+        con.execute("UPDATE summaries SET tokens_in = 200000, tokens_out = 50000")
+        (landed,) = con.execute("SELECT count(*) FROM videos WHERE status = 'loaded'").fetchone()
+    run = {"dag_id": "tubescribe_nightly", "run_id": "r1", "state": "success", "started_at": started}
+    unpriced = run_summary.build(Settings.load(home=home), **run)
+    assert (unpriced.tokens_in, unpriced.tokens_out) == (200_000 * landed, 50_000 * landed)
+    assert unpriced.cost_usd is None and "LLM cost" not in unpriced.markdown()
+    monkeypatch.setenv("TUBESCRIBE_OPENAI_PRICE_IN", "0.15")
+    monkeypatch.setenv("TUBESCRIBE_OPENAI_PRICE_OUT", "0.60")
+    priced = run_summary.build(Settings.load(home=home), **run)
+    assert priced.cost_usd == pytest.approx(landed * (0.2 * 0.15 + 0.05 * 0.60))
+    assert f"- **LLM cost:** {priced.cost_usd:.2f} USD" in priced.markdown()
 
 
 def test_nothing_configured_sends_nothing_and_reads_nothing(

@@ -250,6 +250,12 @@ class Settings:
         """These settings' values of every override: what a run hands on to its DAG (`Settings.load(**...)`)."""
         return {override.name: getattr(self, override.name) for override in OVERRIDES}
 
+    def llm_cost(self, tokens_in: int | None, tokens_out: int | None) -> float | None:
+        """USD for these tokens at TUBESCRIBE_OPENAI_PRICE_IN/OUT (per million); None without both prices."""
+        if tokens_in is None or tokens_out is None or self.openai_price_in is None or self.openai_price_out is None:
+            return None
+        return (tokens_in * self.openai_price_in + tokens_out * self.openai_price_out) / 1e6
+
     def transcription_workers(self) -> int:
         """Parallel transcription processes: one per core (at most 4) on CPU, one on a GPU, unless set."""
         if self.whisper_workers > 0:

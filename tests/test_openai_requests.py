@@ -117,6 +117,16 @@ def test_truncated_answer_is_not_retried(tmp_path: Path, openai_server: FakeOpen
     assert len(openai_server.chat_requests()) == 1
 
 
+def test_the_answer_limit_is_sent_only_when_set_and_named_when_hit(tmp_path: Path, openai_server: FakeOpenAI) -> None:
+    openai_server.script(completion(VALID))
+    summarizer(tmp_path, openai_server).summarize(video(), short())
+    assert "max_tokens" not in openai_server.chat_requests()[0].body  # the server's own limit
+    openai_server.script(completion('{"introduction": "This video', finish_reason="length"))
+    with pytest.raises(TruncatedAnswerError, match=r"TUBESCRIBE_OPENAI_MAX_OUTPUT_TOKENS \(1200\)"):
+        summarizer(tmp_path, openai_server, openai_max_output_tokens=1200).summarize(video(), short())
+    assert openai_server.chat_requests()[-1].body["max_tokens"] == 1200
+
+
 @pytest.mark.parametrize(
     "reply",
     [completion(None, refusal="I can't help with that."), completion("", finish_reason="content_filter")],

@@ -118,6 +118,7 @@ class Settings:
     openai_max_attempts: int = 4
     openai_chunk_tokens: int = 6000
     openai_context_tokens: int = 0  # the model's context window; 0: ask the server (/v1/models, or its errors)
+    openai_max_output_tokens: int = 0  # an answer's limit, sent as max_tokens; 0: the server's own
     # USD per million LLM tokens, for `tubescribe plan`'s cost estimate; None: no cost is shown.
     openai_price_in: float | None = None
     openai_price_out: float | None = None
@@ -173,6 +174,7 @@ class Settings:
             openai_max_attempts=_int("TUBESCRIBE_OPENAI_MAX_ATTEMPTS", 4),
             openai_chunk_tokens=_int("TUBESCRIBE_OPENAI_CHUNK_TOKENS", 6000),
             openai_context_tokens=_int("TUBESCRIBE_OPENAI_CONTEXT_TOKENS", 0),
+            openai_max_output_tokens=_int("TUBESCRIBE_OPENAI_MAX_OUTPUT_TOKENS", 0),
             openai_price_in=_float("TUBESCRIBE_OPENAI_PRICE_IN", 0.0)
             if _env("TUBESCRIBE_OPENAI_PRICE_IN", "")
             else None,
@@ -235,6 +237,8 @@ class Settings:
             raise SettingsError("TUBESCRIBE_OPENAI_CHUNK_TOKENS must be at least 500")
         if self.openai_context_tokens and self.openai_context_tokens < 1024:
             raise SettingsError("TUBESCRIBE_OPENAI_CONTEXT_TOKENS must be 0 (ask the server) or at least 1024")
+        if self.openai_max_output_tokens and self.openai_max_output_tokens < 256:
+            raise SettingsError("TUBESCRIBE_OPENAI_MAX_OUTPUT_TOKENS must be 0 (the server's limit) or at least 256")
         if any(price is not None and price < 0 for price in (self.openai_price_in, self.openai_price_out)):
             raise SettingsError("TUBESCRIBE_OPENAI_PRICE_IN/OUT are USD per million tokens: 0 or more, or unset")
         if self.max_attempts < 1 or self.platform_concurrency < 1 or self.stage_retries < 0:

@@ -182,7 +182,7 @@ class ChatClient:
                 usage = getattr(completion, "usage", None)
                 tally.add(usage)
                 _warn_if_truncated_prompt(usage, prompt.estimate_messages(messages), label)
-                return _answer_text(completion, label)
+                return _answer_text(completion, label, self.settings.openai_max_output_tokens)
             if attempt >= self.max_attempts:
                 raise SummarizeError(f"{label}: gave up after {attempt} attempts, the last {failure} ({self._where()})")
             delay = self._delay(attempt, asked_wait)
@@ -191,6 +191,8 @@ class ChatClient:
 
     def _request(self, messages: list[prompt.Message]) -> dict[str, Any]:
         request: dict[str, Any] = {"model": self.model, "messages": messages}
+        if self.settings.openai_max_output_tokens:
+            request["max_tokens"] = self.settings.openai_max_output_tokens
         if (response_format := forms.response_format(FORMS[self._format])) is not None:
             request["response_format"] = response_format
         return request
@@ -287,7 +289,7 @@ def _warn_if_truncated_prompt(usage: Any, estimate: int, label: str) -> None:
         )
 
 
-def _answer_text(completion: Any, label: str) -> str:
+def _answer_text(completion: Any, label: str, limit: int = 0) -> str:
     choices = getattr(completion, "choices", None)
     choice = choices[0] if isinstance(choices, list) and choices else None
     message = getattr(choice, "message", None)
@@ -298,9 +300,10 @@ def _answer_text(completion: Any, label: str) -> str:
         reason = f": {str(refusal)[:300]}" if refusal else " (content filter)"
         raise SummaryRefusedError(f"{label}: the model refused to summarize{reason}")
     if choice.finish_reason == "length":
+        where = f"TUBESCRIBE_OPENAI_MAX_OUTPUT_TOKENS ({limit})" if limit else "the server's output token limit"
         raise TruncatedAnswerError(
-            f"{label}: the answer was cut off at the server's output token limit (finish_reason=length); "
-            "raise the server's output limit or use a model that writes shorter answers"
+            f"{label}: the answer was cut off at {where} (finish_reason=length); "
+            "raise that limit or use a model that writes shorter answers"
         )
     content = getattr(message, "content", None)
     return content if isinstance(content, str) else ""

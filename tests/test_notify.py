@@ -347,6 +347,27 @@ def test_a_backfill_run_sends_its_summary_on_success(
 
 
 @pytest.mark.slow
+def test_a_nightly_run_of_the_registered_channels_sends_its_summary(
+    run_home: Settings, webhook: Webhook, smtp: list[EmailMessage], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tubescribe.stages.channels import Channel, add_channel
+
+    monkeypatch.setenv("TUBESCRIBE_NOTIFY_WEBHOOK_URL", webhook.url)
+    monkeypatch.setenv("TUBESCRIBE_NOTIFY_EMAIL", "me@example.test")
+    monkeypatch.setenv("TUBESCRIBE_NOTIFY_SMTP_CONN_ID", "tubescribe_test_smtp")
+    with serve_sample_channel(only=["zig", "rust"]) as feed:
+        add_channel(run_home, Channel(url=feed))
+        assert airflow_env.run_dag("tubescribe_nightly", {}) == "success"
+    assert len(webhook.posts) == 1 and len(smtp) == 1
+    text, data = webhook.posts[0]["text"], webhook.posts[0]["summary"]
+    assert data["dag_id"] == "tubescribe_nightly" and data["state"] == "success"
+    assert text.startswith("# tubescribe: tubescribe\\_nightly succeeded")
+    assert "- **Landed:** 2 videos" in text and "- **Failed:** 0" in text
+    assert smtp[0]["Subject"] == "tubescribe tubescribe_nightly succeeded: 2 landed, 0 failed, 0 channels skipped"
+    assert "<b>Landed:</b> 2 videos" in _html_body(smtp[0])
+
+
+@pytest.mark.slow
 def test_a_failing_run_says_what_failed_and_why(
     run_home: Settings, webhook: Webhook, monkeypatch: pytest.MonkeyPatch
 ) -> None:

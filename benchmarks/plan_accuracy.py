@@ -113,7 +113,7 @@ def rows(name: str, result: dict[str, Any]) -> list[list[Any]]:
             name,
             "transcripts",
             f"unknown {planned['transcripts']['unknown']}; Whisper for "
-            f"{planned['whisper_audio_s'] / planned['audio_s'] * 100:.0f} % of the audio",
+            f"{planned['whisper_audio_s'] / planned['audio_s'] * 100 if planned['audio_s'] else 0:.0f} % of the audio",
             f"whisper {whisper}, captions {real['sources'].get('captions', 0)}",
             "-",
             planned["captions_basis"],

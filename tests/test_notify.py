@@ -157,6 +157,8 @@ def test_the_markdown_says_what_landed_failed_and_was_skipped() -> None:
     assert "- **Run time:** 4 min 12 s" in text
     assert "- **LLM tokens:** 1,200 in, 300 out" in text
     assert "- **LLM cost:** 1.25 USD" in text
+    # A cheap night is not "0.00 USD".
+    assert "- **LLM cost:** 0.0036 USD" in _summary(tokens_in=12_000, tokens_out=3_000, cost_usd=0.0036).markdown()
     assert "memory safety" in text
     assert "**permanent** at download: Zig (zig): HTTP Error 404: Not Found" in text
     assert "blocked for now \\(HTTP 429\\)" in text  # untrusted text, escaped (it renders as written)
@@ -365,6 +367,16 @@ def test_a_nightly_run_of_the_registered_channels_sends_its_summary(
     assert "- **Landed:** 2 videos" in text and "- **Failed:** 0" in text
     assert smtp[0]["Subject"] == "tubescribe tubescribe_nightly succeeded: 2 landed, 0 failed, 0 channels skipped"
     assert "<b>Landed:</b> 2 videos" in _html_body(smtp[0])
+
+
+@pytest.mark.slow
+def test_a_dry_run_sends_no_summary(run_home: Settings, webhook: Webhook, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("TUBESCRIBE_NOTIFY_WEBHOOK_URL", webhook.url)
+    with serve_sample_channel(only=["rust"]) as feed:
+        assert airflow_env.run_dag("tubescribe_backfill", {"urls": [feed], "dry_run": True}) == "success"
+        # The same notifier on a real run of the same URL does send: the dry run's silence is its own.
+        assert airflow_env.run_dag("tubescribe_backfill", {"urls": [feed]}) == "success"
+    assert len(webhook.posts) == 1 and "- **Landed:** 1 videos" in webhook.posts[0]["text"]
 
 
 @pytest.mark.slow

@@ -23,6 +23,7 @@ from tubescribe.pipeline.plan import DEFAULT_SECONDS_PER_AUDIO_S, Plan, plan
 from tubescribe.sample import sample_ids, serve_sample_channel
 from tubescribe.settings import Settings
 from tubescribe.stages.discover import DiscoverError, feed_item_id
+from tubescribe.text import usd
 
 DURATIONS = {"zig": 182, "rust": 154, "react": 181, "typescript_fireship": 267, "localized_deployment": 208}
 
@@ -89,7 +90,7 @@ def test_the_openai_summarizer_is_costed_only_with_both_prices(
     monkeypatch.setenv("TUBESCRIBE_OPENAI_PRICE_OUT", "0.60")
     priced = plan(Settings.load(summarizer="openai"), [feed])
     assert priced.cost_usd == pytest.approx((priced.tokens_in * 0.15 + priced.tokens_out * 0.60) / 1e6)
-    assert f"{priced.cost_usd:.2f} USD" in rendered(priced, "table")
+    assert usd(priced.cost_usd) == "0.0072 USD" and "0.0072 USD" in rendered(priced, "table")
 
 
 def test_a_negative_price_is_a_settings_error(home: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -111,6 +112,14 @@ def test_json_output_parses_and_holds_every_figure(settings: Settings, feed: str
 def test_a_url_that_cannot_be_listed_raises_the_discover_error(settings: Settings) -> None:
     with pytest.raises(DiscoverError, match="not an http"):
         plan(settings, ["file:///etc/passwd"])
+
+
+def test_a_url_that_cannot_be_listed_is_named_and_the_others_still_planned(settings: Settings, feed: str) -> None:
+    # As the backfill goes on without a dead URL, so does its plan, and says which it left out.
+    result = plan(settings, ["http://127.0.0.1:1/gone/feed.xml", feed])
+    assert result.new == 5
+    assert len(result.unlisted) == 1 and "127.0.0.1:1/gone/feed.xml" in result.unlisted[0]
+    assert "not listed" in rendered(result, "table")
 
 
 def test_the_command_prints_the_table(home: Path, feed: str) -> None:
@@ -168,7 +177,8 @@ def test_the_backfill_dag_dry_run_keeps_the_plan_and_runs_nothing_else(
     assert states and set(states.values()) == {"skipped"}, states  # discover and every stage after it
     expected = plan(settings, [feed], limit=3).as_dict()
     assert (pushed["new"], pushed["skipped"]) == (3, 0)
-    assert pushed["videos"] == expected["videos"] and pushed["audio_s"] == expected["audio_s"]
+    # The figures, not the titles: the XCom stays small however long the channel.
+    assert "videos" not in pushed and pushed == {k: v for k, v in expected.items() if k != "videos"}
     # A dry run lists the channel and nothing more: no catalog, no media, no work files.
     assert not settings.catalog_path.exists()
     assert not settings.work_dir.exists() and not settings.media_dir.exists()
@@ -191,6 +201,7 @@ def test_after_an_ingest_the_loaded_videos_are_skipped(ingested: Settings, feed:
     result = plan(ingested, [feed])
     assert (result.new, result.skipped) == (0, 5)
     assert result.audio_s == 0 and result.wall_s == 0 and result.media_bytes == 0 and result.batches == 0
+    assert result.captions_basis == "no new videos"
 
 
 @pytest.mark.slow

@@ -119,7 +119,7 @@ class Settings:
     openai_chunk_tokens: int = 6000
     openai_context_tokens: int = 0  # the model's context window; 0: ask the server (/v1/models, or its errors)
     openai_max_output_tokens: int = 0  # an answer's limit, sent as max_tokens; 0: the server's own
-    # USD per million LLM tokens, for `tubescribe plan`'s cost estimate; None: no cost is shown.
+    # USD per million LLM tokens, for the cost in `tubescribe plan` and the run summary; None: none shown.
     openai_price_in: float | None = None
     openai_price_out: float | None = None
     batch_size: int = 8

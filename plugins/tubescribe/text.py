@@ -20,6 +20,11 @@ def clean_text(s: str) -> str:
     return _CONTROL.sub("", s)
 
 
+def usd(amount: float) -> str:
+    """Money as people read it: cents, and a cheap run's fractions of a cent rather than "0.00 USD"."""
+    return f"{amount:.2f} USD" if amount == 0 or abs(amount) >= 0.01 else f"{amount:.4f} USD"
+
+
 def json_value(value: Any, type_name: str = "") -> Any:
     """A DuckDB value as plain JSON data: the one rule for `query` and `export`.
 

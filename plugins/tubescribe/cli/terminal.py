@@ -20,7 +20,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from tubescribe.text import clean_text, clock, csv_value, json_value
+from tubescribe.text import clean_text, clock, csv_value, json_value, usd
 
 # The table form shows at most this many rows: a table is for reading, and every row collected costs
 # memory (CSV and JSON stream instead). 10,000 rows of a wide table stay well under 100 MB.
@@ -221,6 +221,7 @@ def print_plan(out: Console, plan: Any, fmt: str) -> None:
     whisper = f"; Whisper expected for {hours(plan.whisper_audio_s)}"
     rows: list[tuple[str, str, str]] = [
         ("videos", f"{plan.new} new, {plan.skipped} already in the catalog (skipped)", ""),
+        *(("not listed", problem, "the backfill would go on without it") for problem in plan.unlisted),
         ("transcripts", sources + whisper, f"TUBESCRIBE_CAPTIONS={plan.captions_policy}; {plan.captions_basis}"),
         (
             "audio",
@@ -245,7 +246,7 @@ def print_plan(out: Console, plan: Any, fmt: str) -> None:
         ),
         (
             "LLM cost",
-            "-" if plan.cost_usd is None else f"{plan.cost_usd:.2f} USD",
+            "-" if plan.cost_usd is None else usd(plan.cost_usd),
             "" if plan.cost_usd is not None else "set TUBESCRIBE_OPENAI_PRICE_IN/OUT (USD per million tokens)",
         ),
         ("media on disk", f"{plan.media_bytes / 1e6:.1f} MB", plan.media_basis),

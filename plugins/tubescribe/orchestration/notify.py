@@ -24,6 +24,7 @@ import os
 import tempfile
 import urllib.error
 import urllib.request
+from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -42,7 +43,7 @@ WEBHOOK_TIMEOUT_S = 15.0
 def _attr(obj: Any, name: str) -> Any:
     if obj is None:
         return None
-    if isinstance(obj, dict):
+    if isinstance(obj, Mapping):  # a dict, or Airflow's ParamsDict
         return obj.get(name)
     return getattr(obj, name, None)
 
@@ -241,8 +242,18 @@ class TubescribeNotifier(BaseNotifier):
         notifications = Notifications.load()
         if not notifications.any:
             return
+        if _dry_run(context):
+            log.info("a dry run: no run summary is sent (the plan is in the plan task's log and XCom)")
+            return
         summary = summary_from_context(context, self.state)
         send_summary(summary, context, configured(notifications, self.state))
+
+
+def _dry_run(context: Any) -> bool:
+    """Whether the callback is about a backfill's dry run (its `dry_run` param, or the run's conf)."""
+    params = (context or {}).get("params") or {}
+    conf = _attr((context or {}).get("dag_run"), "conf") or {}
+    return bool(_attr(params, "dry_run") or _attr(conf, "dry_run"))
 
 
 def deadline_missed(context: dict[str, Any] | None = None, minutes: int = 0) -> None:

@@ -1,4 +1,5 @@
-"""The Airflow tasks both DAGs wire together; each body is one call into `tubescribe.pipeline.steps`.
+"""The Airflow tasks the DAGs wire together; each body is one call into `tubescribe.pipeline.steps` (the
+backfill's dry run: `tubescribe.pipeline.plan`).
 
 Only `airflow.sdk` is imported here, so parsing a DAG file stays cheap and does no I/O.
 
@@ -29,6 +30,7 @@ from tubescribe.errors import TubescribeError
 from tubescribe.orchestration import notify
 from tubescribe.orchestration.assets import CATALOG, CATALOG_CHANGES
 from tubescribe.orchestration.pools import CATALOG_POOL, NETWORK_POOL
+from tubescribe.pipeline import plan as planning
 from tubescribe.pipeline import steps as pipeline
 from tubescribe.settings import OVERRIDES, Override
 
@@ -103,12 +105,13 @@ def _fail_unless_transient() -> Iterator[None]:
 @task.short_circuit(**TASK_RETRIES, pool=NETWORK_POOL, queue=DEFAULT_QUEUE, execution_timeout=DISCOVER_TIMEOUT)
 def plan(params: dict[str, Any] | None = None, ti: Any = None) -> bool:
     """Backfill with `dry_run`: what the run would take (`tubescribe plan`) in the log and in the XCom
-    `plan`, and everything downstream skipped, so nothing is downloaded. Without it: on to discover."""
+    `plan` (its figures, without the list of videos), and everything downstream skipped, so nothing is
+    downloaded and no run summary is sent. Without it: on to discover."""
     params = params or {}
     if not params.get("dry_run"):
         return True
     with _fail_unless_transient():
-        estimate = pipeline.dry_run(
+        estimate = planning.dry_run(
             pipeline.settings_from_params(params),
             params.get("urls") or [],
             params.get("since"),

@@ -12,18 +12,20 @@ channel with no history.
 
 from __future__ import annotations
 
+import logging
 import math
 from dataclasses import asdict, dataclass
 from datetime import date
 from importlib import resources
 from typing import Any
 
-from tubescribe.pipeline.platforms import blocked, client_options, platform_of
+from tubescribe.pipeline.steps import list_urls, settled_ids
 from tubescribe.records import Video
 from tubescribe.settings import BUNDLED_MODEL, Settings
-from tubescribe.stages.discover import list_channel, select
 from tubescribe.store import Store
-from tubescribe.text import json_value
+from tubescribe.text import json_value, usd
+
+log = logging.getLogger(__name__)
 
 # Work seconds per second of audio when the catalog has no finished run of a stage with that model.
 # transcribe: the bundled tiny.en, int8, beam 5, VAD: 60.6 s of worker decode time for the sample channel's
@@ -85,6 +87,7 @@ class Plan:
     """What a backfill of `urls` would take."""
 
     urls: tuple[str, ...]
+    unlisted: tuple[str, ...]  # URLs that could not be listed, with why (the backfill would skip them too)
     videos: tuple[PlannedVideo, ...]
     captions_policy: str
     audio_s: float  # listed duration of the new videos
@@ -126,23 +129,23 @@ class Plan:
 def plan(
     settings: Settings,
     urls: list[str],
-    since: date | None = None,
-    until: date | None = None,
+    since: date | str | None = None,  # a date, or its ISO text (a DAG param)
+    until: date | str | None = None,
     limit: int | None = None,
     workers: int | None = None,
 ) -> Plan:
-    """The plan of a backfill of `urls` with these settings; lists each URL once and downloads nothing else."""
-    from tubescribe.pipeline.steps import PlatformBlocked, _settled
+    """The plan of a backfill of `urls` with these settings; lists each URL once and downloads nothing else.
 
-    listed: dict[str, Video] = {}
-    for url in urls:
-        reason = blocked(settings, platform_of(url))
-        if reason:
-            raise PlatformBlocked(f"{url}: {platform_of(url)} is blocked for now: {reason}; plan again later")
-        for video in select(list_channel(url, client_options(settings)), since, until, limit):
-            listed.setdefault(video.video_id, video)
+    The URLs are listed by the runs' own rule (steps.list_urls): a URL that cannot be listed is left out
+    and named (`unlisted`), as the backfill would go on without it; when none can be, its error is raised.
+    """
+    found, unlisted = list_urls(settings, urls, since, until, limit)
+    problems = [problem for _, problem in unlisted]
+    if problems and not found:
+        raise next((p for p in problems if p.transient), problems[0])
+    listed = {video.video_id: video for video in found}
     # The backfill's own rule (sql/queries/settled_videos.sql), so the plan skips exactly what it would.
-    settled = _settled(settings, retry_permanent=True)
+    settled = settled_ids(settings, retry_permanent=True)
     source = "whisper" if settings.captions == "off" else "unknown"
     videos = tuple(
         PlannedVideo(
@@ -176,6 +179,7 @@ def plan(
     media, media_basis = _media(settings, whisper_s)
     return Plan(
         urls=tuple(urls),
+        unlisted=tuple(str(p) for p in problems),
         videos=videos,
         captions_policy=settings.captions,
         audio_s=audio_s,
@@ -197,6 +201,30 @@ def plan(
     )
 
 
+def dry_run(
+    settings: Settings, urls: list[str], since: Any = None, until: Any = None, limit: int | None = None
+) -> dict[str, Any]:
+    """The backfill DAG's dry run: the plan's figures logged, and the plan as JSON data without its list of
+    videos (an XCom holds figures and ids, not thousands of titles). Nothing is downloaded or written."""
+    estimate = plan(settings, urls, since, until, limit)
+    log.info(
+        "dry run: %d new, %d already in the catalog; %.2f h of audio, about %.2f h on this machine; "
+        "LLM tokens %s in, %s out; cost %s; media %.1f MB%s",
+        estimate.new,
+        estimate.skipped,
+        estimate.audio_s / 3600,
+        estimate.wall_s / 3600,
+        "-" if estimate.tokens_in is None else f"{estimate.tokens_in:,}",
+        "-" if estimate.tokens_out is None else f"{estimate.tokens_out:,}",
+        "- (no price set)" if estimate.cost_usd is None else usd(estimate.cost_usd),
+        estimate.media_bytes / 1e6,
+        "".join(f"; not listed: {problem}" for problem in estimate.unlisted),
+    )
+    data = estimate.as_dict()
+    del data["videos"]
+    return data
+
+
 def _whisper_audio(settings: Settings, new: list[tuple[Video, str]]) -> tuple[float, str]:
     """The audio Whisper would hear: each video of unknown source weighted by its channel's share of landed
     videos that had no accepted captions (sql/plan/caption_share.sql); a channel with no history counts whole."""
@@ -214,8 +242,10 @@ def _whisper_audio(settings: Settings, new: list[tuple[Video, str]]) -> tuple[fl
     for video, source in new:
         captions, landed = share.get(video.channel_id, (0, 0)) if source == "unknown" else (0, 0)
         whisper_s += (video.duration_s or 0.0) * (1 - captions / landed if landed else 1.0)
-    if not unknown:
+    if settings.captions == "off":
         return whisper_s, "no captions (TUBESCRIBE_CAPTIONS=off)"
+    if not unknown:
+        return whisper_s, "no new videos"
     if not share:
         return whisper_s, "no history of these channels: every video costed as Whisper (an upper bound)"
     captions, landed = sum(c for c, _ in share.values()), sum(n for _, n in share.values())

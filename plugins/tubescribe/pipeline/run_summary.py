@@ -20,6 +20,7 @@ from typing import Any
 
 from tubescribe.errors import TubescribeError
 from tubescribe.settings import Settings
+from tubescribe.text import usd
 
 log = logging.getLogger(__name__)
 
@@ -130,7 +131,7 @@ class RunSummary:
         if self.tokens_in is not None or self.tokens_out is not None:
             facts.append(("LLM tokens", f"{self.tokens_in or 0:,} in, {self.tokens_out or 0:,} out"))
         if self.cost_usd is not None:
-            facts.append(("LLM cost", f"{self.cost_usd:.2f} USD"))
+            facts.append(("LLM cost", usd(self.cost_usd)))
         return facts
 
     def markdown(self) -> str:

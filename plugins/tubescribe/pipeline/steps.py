@@ -20,6 +20,7 @@ from tubescribe.errors import Kind, TubescribeError, classify
 from tubescribe.pipeline import progress
 from tubescribe.pipeline.batch import Outcome, run_stage, video_platform
 from tubescribe.pipeline.platforms import block, blocked, client_options, platform_of, slot
+from tubescribe.records import Video
 from tubescribe.settings import OVERRIDES, Settings
 from tubescribe.stages.channels import Channel, load_channels
 from tubescribe.stages.discover import DiscoverError, list_channel, select
@@ -77,15 +78,51 @@ def discover(
 
     upgrade_ids_once(settings)
     store = Store(settings)
-    settled = _settled(settings, retry_permanent)
+    settled = settled_ids(settings, retry_permanent)
+    listed, unlisted = list_urls(settings, urls, since, until, limit, channel)
+    for url, problem in unlisted:
+        progress.emit(url, "discover", "failed", str(problem))
+    problems = [problem for _, problem in unlisted]
     chosen: list[str] = []
-    problems: list[TubescribeError] = []
+    for video in listed:
+        if video.video_id in settled:
+            progress.emit(video.video_id, "discover", "skipped", "already in the catalog")
+            continue
+        store.save_video(video)
+        # A new run is a new attempt: yesterday's failure must not stop today's retry.
+        store.clear_failure(video.video_id)
+        progress.emit(video.video_id, "discover", "done", video.title, title=video.title, audio_s=video.duration_s)
+        chosen.append(video.video_id)
+    if problems and not chosen:
+        # A transient one first: Airflow's retry of this task may then list everything.
+        raise next((p for p in problems if p.transient), problems[0])
+    if problems and run_id:
+        store.save_skipped(run_id, [*store.skipped(run_id), *(str(p) for p in problems)])
+    # Never more mapped task instances than Airflow allows: grow the batches instead.
+    size = max(settings.batch_size, math.ceil(len(chosen) / max_batches)) if chosen else 1
+    return [chosen[i : i + size] for i in range(0, len(chosen), size)]
+
+
+def list_urls(
+    settings: Settings,
+    urls: list[str],
+    since: Any = None,
+    until: Any = None,
+    limit: int | None = None,
+    channel: Channel | None = None,
+) -> tuple[list[Video], list[tuple[str, TubescribeError]]]:
+    """The selected videos of every URL that could be listed (each id once, in listing order), and each
+    other URL with why it could not be: the one listing rule of the runs and of their plan.
+
+    A blocked platform is not asked; a listing takes the platform's slot; a listing the platform
+    refuses (HTTP 429, "confirm you're not a bot") blocks the platform for every worker.
+    """
+    videos: dict[str, Video] = {}
+    problems: list[tuple[str, TubescribeError]] = []
     for url in urls:
         reason = blocked(settings, platform_of(url))
         if reason:
-            problem = PlatformBlocked(f"{url}: {platform_of(url)} is blocked for now: {reason}")
-            progress.emit(url, "discover", "failed", str(problem))
-            problems.append(problem)
+            problems.append((url, PlatformBlocked(f"{url}: {platform_of(url)} is blocked for now: {reason}")))
             continue
         try:
             with slot(settings, platform_of(url)):
@@ -100,32 +137,16 @@ def discover(
                     "(TUBESCRIBE_BLOCK_COOLDOWN_S): no request goes to it until then",
                     kind=Kind.BLOCKED,
                 )
-            progress.emit(url, "discover", "failed", str(failed))
-            problems.append(failed)
+            problems.append((url, failed))
             continue
         if channel is not None:
             listed = [video for video in listed if channel.accepts(video)]
         for video in select(listed, _date(since), _date(until), limit):
-            if video.video_id in settled:
-                progress.emit(video.video_id, "discover", "skipped", "already in the catalog")
-                continue
-            store.save_video(video)
-            # A new run is a new attempt: yesterday's failure must not stop today's retry.
-            store.clear_failure(video.video_id)
-            progress.emit(video.video_id, "discover", "done", video.title, title=video.title, audio_s=video.duration_s)
-            if video.video_id not in chosen:
-                chosen.append(video.video_id)
-    if problems and not chosen:
-        # A transient one first: Airflow's retry of this task may then list everything.
-        raise next((p for p in problems if p.transient), problems[0])
-    if problems and run_id:
-        store.save_skipped(run_id, [*store.skipped(run_id), *(str(p) for p in problems)])
-    # Never more mapped task instances than Airflow allows: grow the batches instead.
-    size = max(settings.batch_size, math.ceil(len(chosen) / max_batches)) if chosen else 1
-    return [chosen[i : i + size] for i in range(0, len(chosen), size)]
+            videos.setdefault(video.video_id, video)
+    return list(videos.values()), problems
 
 
-def _settled(settings: Settings, retry_permanent: bool) -> set[str]:
+def settled_ids(settings: Settings, retry_permanent: bool) -> set[str]:
     """Ids of videos the catalog says need no work (see sql/queries/settled_videos.sql)."""
     from tubescribe.catalog.connection import catalog_exists, connect_read_only
     from tubescribe.catalog.sql import run_sql
@@ -143,29 +164,6 @@ def _settled(settings: Settings, retry_permanent: bool) -> set[str]:
     }
     with connect_read_only(settings) as con:
         return {video_id for (video_id,) in run_sql(con, "queries/settled_videos", params)}
-
-
-def dry_run(
-    settings: Settings, urls: list[str], since: Any = None, until: Any = None, limit: int | None = None
-) -> dict[str, Any]:
-    """The backfill's dry run: its plan (`tubescribe plan`, pipeline.plan) as JSON data, its figures logged.
-    Nothing is downloaded, transcribed or written."""
-    from tubescribe.pipeline.plan import plan
-
-    estimate = plan(settings, urls, _date(since), _date(until), limit)
-    log.info(
-        "dry run: %d new, %d already in the catalog; %.2f h of audio, about %.2f h on this machine; "
-        "LLM tokens %s in, %s out; cost %s; media %.1f MB",
-        estimate.new,
-        estimate.skipped,
-        estimate.audio_s / 3600,
-        estimate.wall_s / 3600,
-        estimate.tokens_in if estimate.tokens_in is not None else "-",
-        estimate.tokens_out if estimate.tokens_out is not None else "-",
-        f"{estimate.cost_usd:.2f} USD" if estimate.cost_usd is not None else "- (no price set)",
-        estimate.media_bytes / 1e6,
-    )
-    return estimate.as_dict()
 
 
 def discover_registered(settings: Settings, max_batches: int = 1024, run_id: str | None = None) -> list[list[str]]:

@@ -33,8 +33,10 @@ log = logging.getLogger(__name__)
 # until max_tokens) would otherwise double the request and could push it past the context window.
 REPAIR_ANSWER_CHARS = 4000
 REPAIR_PROBLEM_CHARS = 1500
-# What a request must leave free of the context window: the answer (a summary runs 500-900 tokens), and
-# the same again so that the repair request, which quotes the answer back, still fits; plus the turn's words.
+# What a request must leave free of the context window: the answer (a summary runs 500-900 tokens, or
+# TUBESCRIBE_OPENAI_MAX_OUTPUT_TOKENS when that is more, since servers count max_tokens against the window),
+# and the same again so that the repair request, which quotes the answer back (at most
+# REPAIR_ANSWER_CHARS, ~1,000 tokens), still fits; plus the turn's words.
 ANSWER_TOKENS = 1000
 TURN_TOKENS = 150
 MIN_PART_TOKENS = 200
@@ -153,7 +155,9 @@ class OpenAISummarizer:
         window = self.client.context_window()
         if window is None:
             return _Plan(opening, self.chunk_tokens, fitted=False)
-        room = window - 2 * ANSWER_TOKENS - TURN_TOKENS
+        # The answer (up to the limit the request sends, if any) and, in a repair, the answer quoted back.
+        answer = max(ANSWER_TOKENS, self.settings.openai_max_output_tokens)
+        room = window - answer - ANSWER_TOKENS - TURN_TOKENS
         if self.settings.openai_few_shot and prompt.estimate_messages(opening) > room // 2:
             log.warning(
                 "%s: the worked examples do not fit the model's context window of %d tokens with a transcript; "

@@ -253,7 +253,11 @@ def test_the_summary_prices_the_runs_tokens_at_the_configured_rates(
     home.mkdir()
     shutil.copy(sample.catalog_path, home / sample.catalog_path.name)
     with duckdb.connect(str(home / sample.catalog_path.name)) as con:
-        con.execute("UPDATE summaries SET tokens_in = 200000, tokens_out = 50000")
+        # Made during the run (the session's sample catalog may reuse summaries made before it started).
+        con.execute(
+            "UPDATE summaries SET tokens_in = 200000, tokens_out = 50000, created_at = $at",
+            {"at": started + timedelta(seconds=1)},
+        )
         (landed,) = con.execute("SELECT count(*) FROM videos WHERE status = 'loaded'").fetchone()
     run = {"dag_id": "tubescribe_nightly", "run_id": "r1", "state": "success", "started_at": started}
     unpriced = run_summary.build(Settings.load(home=home), **run)

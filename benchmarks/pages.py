@@ -2,8 +2,8 @@
 
 Builds (or, with `--home` on a folder this script built before, reuses) an embedded catalog of N videos as
 semantic_search.py does: catalog_build.py's builder, then 15 passages per video into the real `embeddings`
-table. Then serves it with uvicorn in a subprocess on a free 127.0.0.1 port (`create_app`, as `tubescribe
-serve` runs it) and requests every page with one keep-alive httpx client: two untimed requests each
+table. Then serves it with uvicorn in a subprocess on a free 127.0.0.1 port (page_server.py: `create_app`, as
+`tubescribe serve` runs it) and requests every page with one keep-alive httpx client: two untimed requests each
 (the first reported apart: it pays for imports, and hybrid's first also loads the embedding model), then
 `--repeats` rounds, pages interleaved within each round so load drift hits all alike; a page whose warm
 requests take under CHEAP_MS gets three requests a round. Semantic search is known slow (BENCHMARKS.md 8)
@@ -22,13 +22,10 @@ import contextlib
 import json
 import os
 import shutil
-import socket
-import subprocess
 import sys
 import tempfile
-import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote, urlencode
@@ -36,6 +33,7 @@ from urllib.parse import quote, urlencode
 import httpx
 from catalog_build import build
 from common import header, percentile, table
+from page_server import LoadWatch, get, server
 
 from tubescribe.catalog import browse
 from tubescribe.catalog.connection import connect_read_only
@@ -208,87 +206,6 @@ def pages(settings: Settings, picked: dict[str, Any], args: argparse.Namespace) 
     return out
 
 
-# --- serving and requesting -------------------------------------------------------------------------------------
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-@contextlib.contextmanager
-def server(home: Path) -> Iterator[str]:
-    """This script in `--serve` mode: the app under uvicorn in its own process; yields its base URL."""
-    port = free_port()
-    command = [sys.executable, __file__, "--serve", str(port), "--home", str(home)]
-    proc = subprocess.Popen(command, stdout=subprocess.DEVNULL)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            with contextlib.suppress(httpx.TransportError):
-                httpx.get(base + "/static/missing", timeout=1)
-                break
-            if proc.poll() is not None or time.monotonic() > deadline:
-                raise SystemExit(f"the server did not start (exit {proc.poll()})")
-            time.sleep(0.2)
-        yield base
-    finally:
-        proc.terminate()  # ours, by its pid
-        try:
-            proc.wait(10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-
-
-def serve(port: int, home: Path) -> None:
-    import uvicorn
-
-    from tubescribe.web.app import create_app
-
-    settings = Settings.load(home=home)
-    # As `tubescribe serve` runs it, but without an access-log line per request on the terminal.
-    uvicorn.run(create_app(lambda: settings), host="127.0.0.1", port=port, log_level="warning")
-
-
-def get(client: httpx.Client, url: str) -> float:
-    started = time.perf_counter()
-    response = client.get(url)
-    body = response.content
-    took = time.perf_counter() - started
-    if response.status_code != 200 or b"</html>" not in body:
-        raise SystemExit(f"GET {url}: {response.status_code}\n{body[:2000].decode(errors='replace')}")
-    return took
-
-
-class LoadWatch:
-    """The 1-minute load average every 5 s while the pages are timed."""
-
-    def __init__(self) -> None:
-        self.samples: list[float] = []
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, daemon=True)
-
-    def _run(self) -> None:
-        while not self._stop.is_set():
-            self.samples.append(os.getloadavg()[0])
-            self._stop.wait(5)
-
-    def __enter__(self) -> LoadWatch:
-        self._thread.start()
-        return self
-
-    def __exit__(self, *_: object) -> None:
-        self._stop.set()
-        self._thread.join()
-
-    def __str__(self) -> str:
-        s = self.samples or [os.getloadavg()[0]]
-        return f"{min(s):.2f}-{max(s):.2f} (mean {sum(s) / len(s):.2f}, {len(s)} samples)"
-
-
 def request_all(base: str, shown: list[Page], repeats: int) -> None:
     with httpx.Client(base_url=base, timeout=120) as client:
         for page in shown:
@@ -434,11 +351,7 @@ def main() -> None:
     parser.add_argument("--keyword-only", action="store_true", help="leave out hybrid and semantic search")
     parser.add_argument("--home", type=Path, help="build here and keep it, or reuse what this script built there")
     parser.add_argument("--build-only", action="store_true", help="build the catalog in --home, time nothing")
-    parser.add_argument("--serve", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
-    if args.serve:
-        serve(args.serve, args.home)
-        return
     if args.build_only:
         if not args.home:
             raise SystemExit("--build-only keeps the catalog: give its --home")

@@ -10,7 +10,6 @@ import json
 import os
 import secrets
 import signal
-import socket
 import sqlite3
 import subprocess
 import sys
@@ -22,6 +21,7 @@ from pathlib import Path
 import psutil
 import pytest
 
+from ports import free_port
 from tubescribe.orchestration.pools import CATALOG_POOL, NETWORK_POOL
 
 REPO = Path(__file__).resolve().parents[1]
@@ -29,12 +29,6 @@ RUN_ID = "scheduler-test"
 BUDGET_S = 300.0  # the whole test, start-up included
 CLI_TIMEOUT_S = 120.0
 SIMPLE_AUTH_MANAGER = "airflow.api_fastapi.auth.managers.simple.simple_auth_manager.SimpleAuthManager"
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def airflow_env(home: Path, port: int, log_port: int) -> dict[str, str]:
@@ -87,8 +81,8 @@ class AirflowStack:
 
     def __init__(self, home: Path) -> None:
         self.home = home
-        self.port = _free_port()
-        self.env = airflow_env(home, self.port, _free_port())
+        self.port = free_port()
+        self.env = airflow_env(home, self.port, free_port())
         self.logs = home / "logs"
         self.logs.mkdir(parents=True, exist_ok=True)
         self.procs: dict[str, subprocess.Popen[bytes]] = {}

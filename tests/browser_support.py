@@ -9,7 +9,6 @@ that installs them (CI's .ci/run installs them, so a missing browser is a broken
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -23,6 +22,7 @@ from typing import Any
 import pytest
 
 from cli_support import REPO, cli_environment
+from ports import free_port
 
 os.environ.setdefault("SE_OFFLINE", "true")  # Selenium Manager, were it ever asked, may not download anything
 
@@ -81,12 +81,6 @@ def browser() -> Iterator[webdriver.Chrome]:
         yield driver
     finally:
         driver.quit()
-
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def tubescribe_command() -> list[str]:

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
 import subprocess
 import tempfile
 import time
@@ -19,6 +18,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+
+from ports import free_port
 
 PG_VERSIONS = ("17", "16", "15")
 
@@ -56,12 +57,6 @@ def _bin_dir() -> Path | None:
     return None
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 def _as_user(user: str | None, args: list[str]) -> list[str]:
     return ["runuser", "-u", user, "--", *args] if user else args
 
@@ -80,7 +75,7 @@ def running_postgres() -> Iterator[Postgres]:
     if run_as:
         shutil.chown(root, run_as)
         shutil.chown(sockets, run_as)
-    port = _free_port()
+    port = free_port()
     subprocess.run(
         _as_user(run_as, [str(bin_dir / "initdb"), "-D", str(data), "-U", user, "-A", "trust", "-E", "UTF8"]),
         check=True,

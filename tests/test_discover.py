@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import functools
 import http.server
-import socket
 import threading
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
@@ -12,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from ports import free_port
 from tubescribe.records import Video
 from tubescribe.sample import serve_sample_channel
 from tubescribe.stages.discover import DiscoverError, check_channel_url, feed_namespace, list_channel, select
@@ -39,12 +39,6 @@ def ids(videos: list[Video]) -> list[str]:
     for video in videos:
         assert video.video_id.startswith(feed_namespace(video.channel_url) + "-"), video.video_id
     return [v.video_id.removeprefix(feed_namespace(v.channel_url) + "-") for v in videos]
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 # -- listing ---------------------------------------------------------------------------------------

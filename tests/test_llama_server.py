@@ -16,7 +16,6 @@ import importlib.util
 import json
 import logging
 import re
-import socket
 import subprocess
 import sys
 import threading
@@ -30,6 +29,7 @@ from typing import Any
 import pytest
 
 from catalog_records import make_video, timed_transcript
+from ports import free_port
 from tubescribe.records import Transcript
 from tubescribe.settings import Settings
 from tubescribe.stages.summarize.openai.client import TruncatedAnswerError
@@ -48,12 +48,6 @@ def _model_file() -> Path:
     if spec is None or not spec.submodule_search_locations or importlib.util.find_spec("llama_cpp") is None:
         pytest.fail("llama-cpp-python's server or SmolLM2 is missing: run scripts/llm_server.sh (make test does)")
     return Path(next(iter(spec.submodule_search_locations))) / "SmolLM2-135M-Instruct.Q4_1.gguf"
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @dataclass
@@ -117,7 +111,7 @@ class Llama:
 def llama(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Llama]:
     model = _model_file()
     folder = tmp_path_factory.mktemp("llama")
-    port = _free_port()
+    port = free_port()
     log = folder / "server.log"
     argv = [sys.executable, "-m", "llama_cpp.server", "--model", str(model), "--host", "127.0.0.1",
             "--port", str(port), "--n_ctx", str(CONTEXT), "--n_threads", "2", "--api_key", KEY]  # fmt: skip

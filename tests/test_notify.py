@@ -9,7 +9,6 @@ import email.policy
 import json
 import logging
 import shutil
-import socket
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -24,6 +23,7 @@ import duckdb
 import pytest
 from airflow.sdk import DAG
 
+from ports import free_port
 from sample_catalog import build_sample_catalog
 from tubescribe.orchestration import embedded as airflow_env
 from tubescribe.orchestration import notify
@@ -41,12 +41,6 @@ NOTIFY_ENV = (
     "TUBESCRIBE_NOTIFY_EMAIL_FROM",
     "TUBESCRIBE_NOTIFY_SMTP_CONN_ID",
 )
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @dataclass
@@ -97,7 +91,7 @@ def smtp(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[EmailMessage]]:
             received.append(message)
             return "250 OK"
 
-    port = _free_port()
+    port = free_port()
     controller = Controller(Handler(), hostname="127.0.0.1", port=port)
     controller.start()
     connection = {

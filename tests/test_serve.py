@@ -14,12 +14,7 @@ import urllib.request
 from pathlib import Path
 
 from cli_support import CLI, REPO, cli_environment, tubescribe
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+from ports import free_port
 
 
 def _get(url: str) -> tuple[int, str]:
@@ -31,7 +26,7 @@ def _get(url: str) -> tuple[int, str]:
 
 
 def test_serve_says_where_it_listens_and_explains_a_missing_catalog(tmp_path: Path) -> None:
-    port = _free_port()
+    port = free_port()
     proc = subprocess.Popen(
         [*CLI, "serve", "--port", str(port)], env=cli_environment(tmp_path / "home"), cwd=REPO,
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,

